@@ -1,0 +1,137 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  createAuditLogService,
+  createAuthService,
+  createKeyService,
+  createMemoryRateLimiter,
+  createServiceTokenService,
+  createTeamService,
+  createVerifyService,
+  type Clock,
+  type PasswordHasher,
+  type Random,
+  type RateLimiter,
+  type Store,
+} from '@keysmith/core';
+import type { Config } from './config';
+import { createRequestAuth } from './http/auth';
+import { installErrorHandling } from './http/errors';
+import { ErrorSchema } from './http/schemas';
+import { installValidation } from './http/validation';
+import { auditRoutes } from './routes/audit.routes';
+import { authRoutes } from './routes/auth.routes';
+import { keyRoutes } from './routes/keys.routes';
+import { opsRoutes } from './routes/ops.routes';
+import { teamRoutes } from './routes/teams.routes';
+import { verifyRoutes } from './routes/verify.routes';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  random: Random;
+  hasher: PasswordHasher;
+  rateLimiter?: RateLimiter;
+  /** Fastify's logger option: pino options, or false. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Paths pino must never print: credentials travel in these. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'body.key',
+  'body.password',
+  'rawKey',
+  'password',
+  'token',
+];
+
+/** Builds the whole HTTP app from its dependencies; wires every service in one place. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store, clock, random, hasher } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: 64 * 1024,
+    genReqId: () => `req_${Buffer.from(random.bytes(12)).toString('hex')}`,
+    requestIdHeader: false,
+    trustProxy: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const auth = createAuthService({ store, clock, random, hasher });
+  const teams = createTeamService({ store, clock, random });
+  const keys = createKeyService({ store, clock, random, keyPrefix: config.keyPrefix, scopeCatalog: config.scopes });
+  const auditLog = createAuditLogService({ store });
+  const serviceTokens = createServiceTokenService({ store, clock, random, envTokens: config.serviceTokens });
+  const verifier = createVerifyService({ store, clock, rateLimiter: deps.rateLimiter ?? createMemoryRateLimiter() });
+  const requestAuth = createRequestAuth({ store, auth, serviceTokens, trustedOrigins: config.trustedOrigins, secureCookies: config.secureCookies });
+
+  installValidation(app);
+  installErrorHandling(app);
+  // Only JSON bodies are accepted; anything else is 415.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(cookie);
+  await app.register(helmet, {
+    // HSTS only makes sense behind TLS; the embedded default serves plain HTTP on loopback.
+    strictTransportSecurity: config.secureCookies,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  requestAuth.installOriginCheck(app);
+
+  app.addSchema(ErrorSchema);
+  // Every route documents the contract's error shape for its 4xx and 5xx answers.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.url.startsWith('/docs')) return;
+    const response = (route.schema.response ?? {}) as Record<string, unknown>;
+    route.schema.response = { ...response, '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Keysmith API', version: '1.0.0', description: 'Self-hostable API key platform. See shared/API.md for the contract.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'keysmith_session' },
+          serviceToken: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { serviceToken: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(opsRoutes, { store, scopes: config.scopes, requestAuth });
+  await app.register(authRoutes, { auth, teams, requestAuth });
+  await app.register(teamRoutes, { teams, requestAuth });
+  await app.register(verifyRoutes, { verifier, requestAuth });
+  await app.register(keyRoutes, { keys, requestAuth });
+  await app.register(auditRoutes, { auditLog, requestAuth });
+
+  return app;
+}

@@ -1,0 +1,67 @@
+import { isValidKeyPrefix, MIN_SERVICE_TOKEN_LENGTH } from '@keysmith/core';
+
+/** Everything the server reads from its environment, checked once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  serviceTokens: string[];
+  keyPrefix: string;
+  scopes: string[];
+  trustedOrigins: string[];
+  secureCookies: boolean;
+  logLevel: string;
+  production: boolean;
+}
+
+export class ConfigError extends Error {}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Reads the configuration table of the contract from `env`; throws ConfigError on a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a port number');
+  const serviceTokens = list(env.KEYSMITH_SERVICE_TOKENS);
+  for (const token of serviceTokens) {
+    if (token.length < MIN_SERVICE_TOKEN_LENGTH) {
+      throw new ConfigError(`KEYSMITH_SERVICE_TOKENS: each token must be at least ${MIN_SERVICE_TOKEN_LENGTH} characters`);
+    }
+  }
+  const keyPrefix = env.KEYSMITH_KEY_PREFIX ?? 'pk';
+  if (!isValidKeyPrefix(keyPrefix)) throw new ConfigError('KEYSMITH_KEY_PREFIX must be 1–16 lowercase letters or digits');
+  const scopes = env.KEYSMITH_SCOPES === undefined ? ['read', 'write'] : list(env.KEYSMITH_SCOPES);
+  for (const scope of scopes) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(scope)) throw new ConfigError(`KEYSMITH_SCOPES: "${scope}" is not a valid scope name`);
+  }
+  const trustedOrigins = list(env.KEYSMITH_TRUSTED_ORIGINS).map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      throw new ConfigError(`KEYSMITH_TRUSTED_ORIGINS: "${o}" is not an origin`);
+    }
+  });
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^(postgres(ql)?:\/\/|sqlite:)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or sqlite:');
+  }
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    databaseUrl,
+    dataDir: env.KEYSMITH_DATA_DIR ?? './data',
+    serviceTokens,
+    keyPrefix,
+    scopes,
+    trustedOrigins,
+    secureCookies: env.KEYSMITH_SECURE_COOKIES === 'true',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    production: env.NODE_ENV === 'production',
+  };
+}

@@ -1,0 +1,168 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { createManualClock, cryptoRandom } from '@keysmith/core';
+import { createStore, migrateToLatest, openDatabase, type DatabaseHandle } from '@keysmith/db';
+import { buildApp, REDACT_PATHS } from '../src/app';
+import { loadConfig, type Config } from '../src/config';
+import { createArgon2Hasher } from '../src/password';
+
+export const TEST_PG_URL = process.env.KEYSMITH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const SERVICE_TOKEN = 'svc_test_token_0123456789abcdefghijklmnopqrstuvwxyz';
+export const PASSWORD = 'correct horse battery';
+/** The origin `app.inject()` requests come from (its default Host is localhost:80). */
+export const ORIGIN = 'http://localhost:80';
+
+export type Dialect = 'sqlite' | 'postgres';
+export const dialect: Dialect = process.env.KEYSMITH_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  /** Session cookie value (from signup/login). Mutating requests get our Origin automatically. */
+  cookie?: string;
+  /** Bearer token; `true` means the test service token. */
+  token?: string | true;
+  teamId?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface TestUser {
+  cookie: string;
+  user: { id: string; email: string; name: string };
+  team: { id: string; name: string; role: string };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  clock: ReturnType<typeof createManualClock>;
+  config: Config;
+  handle: DatabaseHandle;
+  /** Every line the server logged, as text. */
+  logs: string[];
+  request(options: RequestOptions): Promise<LightMyRequestResponse>;
+  /** Signs up a new person (unique e-mail unless given) and returns their cookie and personal team. */
+  signup(options?: { email?: string; name?: string; password?: string }): Promise<TestUser>;
+  /** Signs up a new person and adds them to `teamId` with `role` through an invitation. */
+  member(owner: TestUser, role: 'owner' | 'admin' | 'developer' | 'viewer', teamId?: string): Promise<TestUser>;
+  /** Creates a key in the team through the API and returns the response body. */
+  createKey(owner: TestUser, body?: Record<string, unknown>, teamId?: string): Promise<{ data: { id: string; prefix: string } & Record<string, unknown>; rawKey: string }>;
+  verify(body: Record<string, unknown>): Promise<{ valid: boolean; code: string } & Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export function cookieFrom(response: LightMyRequestResponse): string {
+  const cookie = response.cookies.find((c) => c.name === 'keysmith_session');
+  if (!cookie) throw new Error(`no session cookie in response ${response.statusCode}: ${response.body}`);
+  return cookie.value;
+}
+
+/** A fresh app on a fresh database (its own SQLite file or PostgreSQL schema), with a manual clock. */
+export async function buildTestApp(options: { env?: Record<string, string>; start?: number } = {}): Promise<TestApp> {
+  const clock = createManualClock(options.start ?? Date.UTC(2026, 10, 20, 12, 0, 0));
+  const dataDir = mkdtempSync(join(tmpdir(), 'keysmith-test-'));
+  let schema: string | undefined;
+  if (dialect === 'postgres') {
+    schema = `t_${process.pid}_${Date.now()}_${(counter += 1)}_${Math.floor(Math.random() * 1e6)}`;
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new Error(`PostgreSQL is required for the api-postgres suite at ${TEST_PG_URL}: ${(error as Error).message}`);
+    }
+    await client.query(`create schema ${schema}`);
+    await client.end();
+  }
+  const config = loadConfig({
+    KEYSMITH_DATA_DIR: dataDir,
+    KEYSMITH_SERVICE_TOKENS: SERVICE_TOKEN,
+    KEYSMITH_SCOPES: 'read,write,admin',
+    ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
+    ...options.env,
+  });
+  const handle = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
+  await migrateToLatest(handle.db, schema);
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const app = await buildApp({
+    config,
+    store: createStore(handle.db, handle.dialect),
+    clock,
+    random: cryptoRandom,
+    // Real argon2id, with a small cost so the suite stays quick.
+    hasher: createArgon2Hasher({ memoryCost: 1024, timeCost: 1 }),
+    logger: { level: 'debug', stream, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+  });
+  await app.ready();
+
+  const request = (o: RequestOptions) => {
+    const method = o.method ?? 'GET';
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.cookie !== undefined) headers.cookie = `keysmith_session=${o.cookie}`;
+    if (o.cookie !== undefined && method !== 'GET' && headers.origin === undefined) headers.origin = ORIGIN;
+    if (o.token !== undefined) headers.authorization = `Bearer ${o.token === true ? SERVICE_TOKEN : o.token}`;
+    if (o.teamId !== undefined) headers['x-team-id'] = o.teamId;
+    return app.inject({ method, url: o.url, headers, ...(o.body !== undefined ? { payload: o.body as object } : {}) });
+  };
+
+  const t: TestApp = {
+    app,
+    clock,
+    config,
+    handle,
+    logs,
+    request,
+    async signup(o = {}) {
+      counter += 1;
+      const res = await request({
+        method: 'POST',
+        url: '/api/v1/auth/signup',
+        body: { email: o.email ?? `user${counter}_${Math.floor(Math.random() * 1e9)}@example.com`, password: o.password ?? PASSWORD, name: o.name ?? `User ${counter}` },
+      });
+      if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
+      const body = res.json() as { user: TestUser['user']; team: TestUser['team'] };
+      return { cookie: cookieFrom(res), user: body.user, team: body.team };
+    },
+    async member(owner, role, teamId = owner.team.id) {
+      const person = await t.signup();
+      const invite = await request({ method: 'POST', url: '/api/v1/team/invitations', cookie: owner.cookie, teamId, body: { email: person.user.email, role } });
+      if (invite.statusCode !== 201) throw new Error(`invite failed: ${invite.statusCode} ${invite.body}`);
+      const accept = await request({ method: 'POST', url: '/api/v1/invitations/accept', cookie: person.cookie, body: { token: invite.json().inviteToken } });
+      if (accept.statusCode !== 200) throw new Error(`accept failed: ${accept.statusCode} ${accept.body}`);
+      return person;
+    },
+    async createKey(owner, body = {}, teamId = owner.team.id) {
+      const res = await request({ method: 'POST', url: '/api/v1/keys', cookie: owner.cookie, teamId, body: { name: 'Test key', ...body } });
+      if (res.statusCode !== 201) throw new Error(`create key failed: ${res.statusCode} ${res.body}`);
+      return res.json();
+    },
+    async verify(body) {
+      const res = await request({ method: 'POST', url: '/api/v1/keys/verify', token: true, body });
+      if (res.statusCode !== 200) throw new Error(`verify failed: ${res.statusCode} ${res.body}`);
+      return res.json();
+    },
+    async close() {
+      await app.close();
+      await handle.close();
+      if (schema) {
+        const client = new pg.Client({ connectionString: TEST_PG_URL });
+        await client.connect();
+        await client.query(`drop schema ${schema} cascade`);
+        await client.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { BASE62, randomBase62, type Random } from './random';
+
+export type KeyEnvironment = 'live' | 'test';
+
+/** Length of the random part of a key, in base62 characters (≈ 190 bits). */
+export const SECRET_LENGTH = 32;
+export const CHECKSUM_LENGTH = 6;
+/** How many leading characters of a key are kept and shown as its prefix. */
+export const PREFIX_LENGTH = 12;
+
+const KEY_PATTERN = /^([a-z0-9]{1,16})_(live|test)_([0-9A-Za-z]{38,250})$/;
+
+/** CRC-32 (IEEE, as zlib computes it) of `text`, in 6 base62 digits, most significant first. */
+export function checksum(text: string): string {
+  let value = crc32(Buffer.from(text, 'utf8'));
+  let out = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i += 1) {
+    out = BASE62[value % 62] + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
+}
+
+/** A new raw key `<prefix>_<env>_<secret><checksum>`. */
+export function generateKey(random: Random, prefix: string, environment: KeyEnvironment): string {
+  const body = `${prefix}_${environment}_${randomBase62(random, SECRET_LENGTH)}`;
+  return body + checksum(body);
+}
+
+export type ParsedKey =
+  | { ok: true; prefix: string; environment: KeyEnvironment }
+  | { ok: false };
+
+/** Checks the shape and checksum of a raw key without any lookup. */
+export function parseKey(raw: string): ParsedKey {
+  const match = KEY_PATTERN.exec(raw);
+  if (!match) return { ok: false };
+  const body = raw.slice(0, -CHECKSUM_LENGTH);
+  if (checksum(body) !== raw.slice(-CHECKSUM_LENGTH)) return { ok: false };
+  return { ok: true, prefix: match[1] as string, environment: match[2] as KeyEnvironment };
+}
+
+/** The only thing ever stored of a key or token: its SHA-256, hex. */
+export function hashSecret(raw: string): string {
+  return createHash('sha256').update(raw, 'utf8').digest('hex');
+}
+
+/** The first 12 characters, shown in lists to recognise a key. */
+export function displayPrefix(raw: string): string {
+  return raw.slice(0, PREFIX_LENGTH);
+}
+
+export function isValidKeyPrefix(prefix: string): boolean {
+  return /^[a-z0-9]{1,16}$/.test(prefix);
+}

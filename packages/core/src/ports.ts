@@ -1,0 +1,202 @@
+import type {
+  Actor,
+  ApiKey,
+  AuditAction,
+  AuditEntry,
+  Invitation,
+  KeyStatus,
+  MemberView,
+  Membership,
+  Millis,
+  RateLimitSetting,
+  ServiceToken,
+  Session,
+  Team,
+  TeamWithRole,
+  UsagePoint,
+  User,
+  UserWithPassword,
+} from './model';
+import type { PageRequest } from './pagination';
+import type { Role } from './permissions';
+
+export interface UserRepository {
+  /** Inserts a user; returns false when the normalised e-mail is already taken. */
+  insert(user: UserWithPassword): Promise<boolean>;
+  findByEmail(email: string): Promise<UserWithPassword | undefined>;
+  findById(id: string): Promise<User | undefined>;
+}
+
+export interface SessionRepository {
+  insert(session: Session & { tokenHash: string }): Promise<void>;
+  /** The session whose token has this hash, if it has not been deleted. */
+  findByTokenHash(tokenHash: string): Promise<Session | undefined>;
+  touch(id: string, lastSeenAt: Millis): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface LoginThrottle {
+  /**
+   * Atomically counts one attempt for `email` in a fixed window that starts at its first attempt
+   * and lasts `windowMs`, and returns the count including this one (1 for a fresh window).
+   * Concurrent callers get distinct counts, so no more than the limit ever pass.
+   */
+  hit(email: string, now: Millis, windowMs: number): Promise<{ count: number; windowStart: Millis }>;
+  /** Takes back one attempt (a successful login does not count as a failure). */
+  release(email: string): Promise<void>;
+}
+
+export interface TeamRepository {
+  insert(team: Team): Promise<void>;
+  findById(id: string): Promise<Team | undefined>;
+  update(id: string, changes: { name?: string; creditsBalance?: number | null }): Promise<void>;
+  listForUser(userId: string): Promise<TeamWithRole[]>;
+  /** The id of the personal team of this user, if it still exists. */
+  personalTeamOf(userId: string): Promise<string | undefined>;
+}
+
+export interface MemberRepository {
+  insert(membership: Membership): Promise<void>;
+  find(teamId: string, userId: string): Promise<Membership | undefined>;
+  list(teamId: string): Promise<MemberView[]>;
+  setRole(teamId: string, userId: string, role: Role): Promise<void>;
+  delete(teamId: string, userId: string): Promise<void>;
+  countOwners(teamId: string): Promise<number>;
+  /** Locks the team's member rows until the transaction ends (PostgreSQL); no-op on SQLite. */
+  lockTeam(teamId: string): Promise<void>;
+}
+
+export interface InvitationRepository {
+  insert(invitation: Invitation & { tokenHash: string }): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<Invitation | undefined>;
+  /** Marks it accepted only if it was not yet; returns whether this call did. */
+  markAccepted(id: string, at: Millis): Promise<boolean>;
+}
+
+export type KeySort = 'createdAt' | '-createdAt' | 'name' | '-name' | 'lastUsedAt' | '-lastUsedAt';
+
+export interface ListKeysQuery {
+  teamId: string;
+  page: PageRequest;
+  sort: KeySort;
+  q: string | null;
+  status: KeyStatus | null;
+  now: Millis;
+}
+
+/** A key record as the verifier sees it. */
+export interface KeyForVerification extends ApiKey {
+  /** Set when the secret presented is an old one kept after a regenerate. */
+  oldSecret: { validUntil: Millis } | null;
+}
+
+export interface KeyRepository {
+  /** Inserts a key with the hash of its secret; the hash is unique across all keys. */
+  insert(key: ApiKey, hash: string): Promise<void>;
+  /** The key in this team, or undefined (another team's key is not found). */
+  find(teamId: string, id: string): Promise<ApiKey | undefined>;
+  /** Like find, but locks the row until the transaction ends (PostgreSQL). */
+  findForUpdate(teamId: string, id: string): Promise<ApiKey | undefined>;
+  list(query: ListKeysQuery): Promise<ApiKey[]>;
+  count(query: Omit<ListKeysQuery, 'page' | 'sort'>): Promise<number>;
+  update(id: string, changes: Partial<Omit<ApiKey, 'id' | 'teamId' | 'createdAt' | 'createdBy'>>): Promise<void>;
+  /**
+   * Replaces the key's secret hash. The old hash is kept as an old secret valid until
+   * `oldValidUntil` (now, for no grace), after which it answers REVOKED.
+   */
+  replaceSecret(id: string, oldHash: string, newHash: string, prefix: string, oldValidUntil: Millis, now: Millis): Promise<void>;
+  currentHash(id: string): Promise<string | undefined>;
+  /** Ends every grace period of old secrets of this key (on revoke). */
+  expireOldSecrets(id: string, now: Millis): Promise<void>;
+  delete(id: string): Promise<void>;
+  /** The key whose current or old secret has this hash. */
+  findByHash(hash: string): Promise<KeyForVerification | undefined>;
+  /**
+   * Refills the key's credits to the refill amount if they were last refilled before
+   * `periodStart`; atomic and idempotent.
+   */
+  refillCredits(id: string, periodStart: Millis): Promise<void>;
+  /**
+   * Lowers `remaining` by `cost` only while it stays ≥ 0, atomically; returns the new
+   * remaining, or null when it would go below zero.
+   */
+  consumeCredits(id: string, cost: number): Promise<number | null>;
+  /** Adds one use atomically (never read-modify-write) and sets lastUsedAt. */
+  recordUse(id: string, at: Millis): Promise<void>;
+}
+
+export interface TeamCredits {
+  /**
+   * Lowers the team balance by `cost` only while it stays ≥ 0, atomically. Returns the new
+   * balance, `null` when it would go below zero, or `'unlimited'` when the team has no balance.
+   */
+  consume(teamId: string, cost: number): Promise<number | null | 'unlimited'>;
+}
+
+export interface UsageRepository {
+  /** Adds to the hourly bucket of a key atomically (an upsert that increments). */
+  add(entry: { keyId: string; teamId: string; at: Millis; valid: number; rejected: number; creditsUsed: number }): Promise<void>;
+  /** Hourly buckets of one key, or of the whole team when keyId is null, in [from, to). */
+  series(teamId: string, keyId: string | null, from: Millis, to: Millis): Promise<UsagePoint[]>;
+  byKey(teamId: string, from: Millis, to: Millis): Promise<Array<{ keyId: string; valid: number; rejected: number; creditsUsed: number }>>;
+}
+
+export interface AuditQuery {
+  teamId: string;
+  page: PageRequest;
+  action: AuditAction | null;
+  targetId: string | null;
+}
+
+export interface AuditRepository {
+  insert(entry: AuditEntry): Promise<void>;
+  list(query: AuditQuery): Promise<AuditEntry[]>;
+  count(query: Omit<AuditQuery, 'page'>): Promise<number>;
+}
+
+export interface ServiceTokenRepository {
+  insert(token: ServiceToken & { tokenHash: string }): Promise<void>;
+  findActiveByHash(tokenHash: string): Promise<ServiceToken | undefined>;
+  list(): Promise<ServiceToken[]>;
+  /** Revokes it; returns false if there is no such active token. */
+  revoke(id: string, at: Millis): Promise<boolean>;
+}
+
+export interface Repositories {
+  users: UserRepository;
+  sessions: SessionRepository;
+  throttle: LoginThrottle;
+  teams: TeamRepository;
+  members: MemberRepository;
+  invitations: InvitationRepository;
+  keys: KeyRepository;
+  teamCredits: TeamCredits;
+  usage: UsageRepository;
+  audit: AuditRepository;
+  serviceTokens: ServiceTokenRepository;
+}
+
+/** The storage as a whole: repositories, and transactions that give repositories bound to them. */
+export interface Store extends Repositories {
+  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** Whether the database answers. */
+  ping(): Promise<boolean>;
+}
+
+/** Password hashing (argon2id in production). */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+/** Per-key request counting for rate limits. */
+export interface RateLimiter {
+  /**
+   * Counts one request against `keyId`'s window; returns whether it is within the limit,
+   * what remains, and when the window resets.
+   */
+  hit(keyId: string, setting: RateLimitSetting, now: Millis): Promise<{ allowed: boolean; remaining: number; resetAt: Millis }>;
+}
+
+export type { Actor };

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import * as m0001 from './migrations/0001_initial';
+import type { Database } from './schema';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+  /** `postgres://…`, `sqlite:/path/file.db`, or unset for `<dataDir>/keysmith.db`. */
+  url?: string | undefined;
+  dataDir: string;
+  /** PostgreSQL only: the schema to use (tests give each app its own). */
+  schema?: string | undefined;
+  /** PostgreSQL only: pool size. */
+  poolSize?: number | undefined;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** The SQLite file, when on SQLite. */
+  file: string | null;
+  close(): Promise<void>;
+}
+
+const migrations: Record<string, Migration> = { '0001_initial': m0001 };
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+// int8 (bigint) and numeric come back as strings by default; every such value here fits a double.
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** Opens the database named by the options: PostgreSQL for a postgres URL, SQLite otherwise. */
+export function openDatabase(options: DatabaseOptions): DatabaseHandle {
+  const url = options.url;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      types: pgTypes,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    // An idle client that loses its connection must not crash the process.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', file: null, close: () => db.destroy() };
+  }
+  const file = url?.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : join(resolve(options.dataDir), 'keysmith.db');
+  mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', file, close: () => db.destroy() };
+}
+
+/** Applies every pending migration; throws if one fails. */
+export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {
+  // Name the schema of the bookkeeping tables, or Kysely may find another schema's copy.
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,68 @@
+
+/**
+ * Table types. Times are integers of milliseconds since the epoch (bigint in PostgreSQL),
+ * booleans are 0/1 integers and JSON is text, so one set of queries serves both dialects.
+ */
+export interface Database {
+  users: { id: string; email: string; name: string; password_hash: string; created_at: number };
+  sessions: { id: string; token_hash: string; user_id: string; created_at: number; last_seen_at: number; expires_at: number };
+  login_throttle: { email: string; window_start: number; count: number };
+  teams: { id: string; name: string; credits_balance: number | null; personal_of: string | null; created_at: number };
+  members: { team_id: string; user_id: string; role: string; joined_at: number };
+  invitations: {
+    id: string;
+    team_id: string;
+    email: string;
+    role: string;
+    token_hash: string;
+    expires_at: number;
+    created_by: string;
+    created_at: number;
+    accepted_at: number | null;
+  };
+  api_keys: {
+    id: string;
+    team_id: string;
+    name: string;
+    description: string | null;
+    prefix: string;
+    environment: string;
+    hash: string;
+    enabled: number;
+    scopes: string;
+    created_at: number;
+    created_by_id: string | null;
+    created_by_name: string | null;
+    expires_at: number | null;
+    last_used_at: number | null;
+    revoked_at: number | null;
+    usage_count: number;
+    credits_limit: number | null;
+    credits_remaining: number | null;
+    refill_amount: number | null;
+    refill_interval: string | null;
+    refilled_at: number | null;
+    rate_limit: number | null;
+    rate_window_seconds: number | null;
+    metadata: string;
+    updated_at: number;
+  };
+  api_key_old_secrets: { hash: string; key_id: string; valid_until: number };
+  usage_hourly: { key_id: string; team_id: string; hour: number; valid: number; rejected: number; credits_used: number };
+  audit_logs: {
+    id: string;
+    team_id: string;
+    action: string;
+    actor_type: string;
+    actor_id: string;
+    actor_label: string;
+    target_type: string;
+    target_id: string;
+    target_label: string;
+    ip: string | null;
+    user_agent: string | null;
+    created_at: number;
+    details: string;
+  };
+  service_tokens: { id: string; name: string; token_hash: string; created_at: number; revoked_at: number | null; last_used_at: number | null };
+}
