@@ -1,3 +1,4 @@
+import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
 const apiTests = ['apps/server/test/**/*.test.ts'];
@@ -11,6 +12,27 @@ export default defineConfig({
       { extends: true, test: { name: 'api-sqlite', include: apiTests, env: { KEYSMITH_TEST_DB: 'sqlite' } } },
       // The same API suite against a real PostgreSQL; it fails, never skips, when PostgreSQL is down.
       { extends: true, test: { name: 'api-postgres', include: apiTests, env: { KEYSMITH_TEST_DB: 'postgres' } } },
+      {
+        extends: true,
+        plugins: [react()],
+        test: {
+          name: 'dashboard',
+          include: ['apps/dashboard/src/**/*.test.tsx', 'apps/dashboard/src/**/*.test.ts'],
+          environment: 'jsdom',
+          setupFiles: ['apps/dashboard/src/test/setup.ts'],
+        },
+      },
+      // Real Chromium against the real server; needs /usr/bin/chromium (apt-get install chromium).
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['apps/dashboard/e2e/**/*.test.ts'],
+          globalSetup: ['apps/dashboard/e2e/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

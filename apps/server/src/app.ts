@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -5,6 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  KeysmithError,
   createAuditLogService,
   createAuthService,
   createKeyService,
@@ -20,7 +24,7 @@ import {
 } from '@keysmith/core';
 import type { Config } from './config';
 import { createRequestAuth } from './http/auth';
-import { installErrorHandling } from './http/errors';
+import { installErrorHandling, sendError } from './http/errors';
 import { ErrorSchema } from './http/schemas';
 import { installValidation } from './http/validation';
 import { auditRoutes } from './routes/audit.routes';
@@ -37,6 +41,8 @@ export interface AppDeps {
   random: Random;
   hasher: PasswordHasher;
   rateLimiter?: RateLimiter;
+  /** The dashboard's production build to serve at `/`, if any. */
+  dashboardDir?: string | null;
   /** Fastify's logger option: pino options, or false. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -64,6 +70,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors Fastify meets before routing (a badly encoded or over-long path) leave in our shape too.
+    frameworkErrors: (error, request, reply) => {
+      void reply.header('x-request-id', request.id);
+      return sendError(request, reply, new KeysmithError('VALIDATION_FAILED', error.code === 'FST_ERR_BAD_URL' ? 'The request path is not valid' : 'The request path is too long'));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const auth = createAuthService({ store, clock, random, hasher });
@@ -75,7 +86,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const requestAuth = createRequestAuth({ store, auth, serviceTokens, trustedOrigins: config.trustedOrigins, secureCookies: config.secureCookies });
 
   installValidation(app);
-  installErrorHandling(app);
+  const dashboard = deps.dashboardDir && existsSync(join(deps.dashboardDir, 'index.html')) ? deps.dashboardDir : null;
+  installErrorHandling(app, {
+    spaFallback: (request, reply) => {
+      // Client-side routes of the dashboard get its index page; API paths keep their JSON 404.
+      const path = request.url.split('?')[0] ?? '';
+      if (!dashboard || (request.method !== 'GET' && request.method !== 'HEAD') || path.startsWith('/api/') || path.startsWith('/docs')) return false;
+      if (!(request.headers.accept ?? '').includes('text/html')) return false;
+      void reply.header('cache-control', 'no-cache').sendFile('index.html', dashboard);
+      return true;
+    },
+  });
   // Only JSON bodies are accepted; anything else is 415.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
@@ -125,6 +146,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (dashboard) {
+    await app.register(fastifyStatic, {
+      root: dashboard,
+      prefix: '/',
+      wildcard: false,
+      cacheControl: false,
+      index: ['index.html'],
+      // Hashed assets never change; the index page must always be revalidated.
+      setHeaders: (res, filePath) => {
+        res.setHeader('cache-control', filePath.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
 
   await app.register(opsRoutes, { store, scopes: config.scopes, requestAuth });
   await app.register(authRoutes, { auth, teams, requestAuth });

@@ -14,8 +14,24 @@ Commands:
 
 Configuration comes from the environment: see README.md.`;
 
-/** The `keysmith` command. Returns the process exit code. */
+/** The `keysmith` command. Returns the process exit code (-1: keeps serving). */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (error) {
+    // An operator gets one clear line, not a stack trace: a bad argument is 2, anything else 1.
+    const message = error instanceof Error ? error.message : String(error);
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+    console.error(`keysmith: ${message}`);
+    if (code.startsWith('ERR_PARSE_ARGS')) {
+      console.error(USAGE);
+      return 2;
+    }
+    return code === 'VALIDATION_FAILED' ? 2 : 1;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

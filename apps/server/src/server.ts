@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, REDACT_PATHS } from './app';
 import type { Config } from './config';
@@ -13,6 +14,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     clock: systemClock,
     random: cryptoRandom,
     hasher: createArgon2Hasher(),
+    dashboardDir: fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
     logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
   });
   app.addHook('onClose', async () => {

@@ -125,6 +125,18 @@ describe('sessions', () => {
     expect((await t.request({ url: '/api/v1/me', cookie })).statusCode).toBe(401);
   });
 
+  it('tells a page whether it is signed in through /auth/session without an error status', async () => {
+    const anonymous = await t.request({ url: '/api/v1/auth/session' });
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.json()).toEqual({ user: null, teams: [] });
+    const stale = await t.request({ url: '/api/v1/auth/session', cookie: 'not-a-session' });
+    expect(stale.json()).toEqual({ user: null, teams: [] });
+    const { cookie, user } = await t.signup();
+    const signedIn = await t.request({ url: '/api/v1/auth/session', cookie });
+    expect(signedIn.json().user.id).toBe(user.id);
+    expect(signedIn.json().teams).toEqual((await t.request({ url: '/api/v1/me', cookie })).json().teams);
+  });
+
   it('answers 401 for an unknown session cookie', async () => {
     expect((await t.request({ url: '/api/v1/me', cookie: 'not-a-session' })).statusCode).toBe(401);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
-import { createManualClock, cryptoRandom } from '@keysmith/core';
+import { createManualClock, cryptoRandom, type Store } from '@keysmith/core';
 import { createStore, migrateToLatest, openDatabase, type DatabaseHandle } from '@keysmith/db';
 import { buildApp, REDACT_PATHS } from '../src/app';
 import { loadConfig, type Config } from '../src/config';
@@ -37,11 +37,29 @@ export interface TestUser {
   team: { id: string; name: string; role: string };
 }
 
+/** A second app instance over the same database (another server process, as far as it can tell). */
+export interface SiblingApp {
+  app: FastifyInstance;
+  request(options: RequestOptions): Promise<LightMyRequestResponse>;
+  verify(body: Record<string, unknown>): Promise<{ valid: boolean; code: string } & Record<string, unknown>>;
+  /** Closes this instance and its own database connections; the database itself stays. */
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  start?: number;
+  /** Wraps the store the app is built with (e.g. to count repository calls). */
+  wrapStore?: (store: Store) => Store;
+}
+
 export interface TestApp {
   app: FastifyInstance;
   clock: ReturnType<typeof createManualClock>;
   config: Config;
   handle: DatabaseHandle;
+  /** The PostgreSQL schema of this app's database, or null on SQLite. */
+  schema: string | null;
   /** Every line the server logged, as text. */
   logs: string[];
   request(options: RequestOptions): Promise<LightMyRequestResponse>;
@@ -52,6 +70,11 @@ export interface TestApp {
   /** Creates a key in the team through the API and returns the response body. */
   createKey(owner: TestUser, body?: Record<string, unknown>, teamId?: string): Promise<{ data: { id: string; prefix: string } & Record<string, unknown>; rawKey: string }>;
   verify(body: Record<string, unknown>): Promise<{ valid: boolean; code: string } & Record<string, unknown>>;
+  /**
+   * Builds another app instance over the same database with its own connections and its own
+   * in-memory state, sharing the clock and the captured logs. Close it before `close()`.
+   */
+  sibling(): Promise<SiblingApp>;
   close(): Promise<void>;
 }
 
@@ -63,8 +86,71 @@ export function cookieFrom(response: LightMyRequestResponse): string {
   return cookie.value;
 }
 
+/** Builds the app over an open database, logging into `logs`, and a request function for it. */
+async function startApp(
+  config: Config,
+  handle: DatabaseHandle,
+  clock: ReturnType<typeof createManualClock>,
+  logs: string[],
+  wrapStore: (store: Store) => Store,
+) {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const app = await buildApp({
+    config,
+    store: wrapStore(createStore(handle.db, handle.dialect)),
+    clock,
+    random: cryptoRandom,
+    // Real argon2id, with a small cost so the suite stays quick.
+    hasher: createArgon2Hasher({ memoryCost: 1024, timeCost: 1 }),
+    logger: { level: 'debug', stream, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+  });
+  await app.ready();
+
+  const request = (o: RequestOptions) => {
+    const method = o.method ?? 'GET';
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.cookie !== undefined) headers.cookie = `keysmith_session=${o.cookie}`;
+    if (o.cookie !== undefined && method !== 'GET' && headers.origin === undefined) headers.origin = ORIGIN;
+    if (o.token !== undefined) headers.authorization = `Bearer ${o.token === true ? SERVICE_TOKEN : o.token}`;
+    if (o.teamId !== undefined) headers['x-team-id'] = o.teamId;
+    return app.inject({ method, url: o.url, headers, ...(o.body !== undefined ? { payload: o.body as object } : {}) });
+  };
+  const verify = async (body: Record<string, unknown>) => {
+    const res = await request({ method: 'POST', url: '/api/v1/keys/verify', token: true, body });
+    if (res.statusCode !== 200) throw new Error(`verify failed: ${res.statusCode} ${res.body}`);
+    return res.json() as { valid: boolean; code: string } & Record<string, unknown>;
+  };
+  return { app, request, verify };
+}
+
+/** Any constant: the advisory lock that orders schema drops against migrations. */
+const SCHEMA_LOCK = 4_242_001;
+
+/**
+ * Kysely's migrator looks up tables across every schema, and PostgreSQL fails that scan with
+ * "schema … does not exist" when another test drops its schema meanwhile. Migrations hold this
+ * lock shared and drops hold it exclusively, so the two never overlap. No-op on SQLite.
+ */
+async function withSchemaLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
+  if (dialect !== 'postgres') return fn();
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  await client.connect();
+  try {
+    await client.query(mode === 'shared' ? 'select pg_advisory_lock_shared($1)' : 'select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+    return await fn();
+  } finally {
+    // Ending the session releases its advisory locks.
+    await client.end();
+  }
+}
+
 /** A fresh app on a fresh database (its own SQLite file or PostgreSQL schema), with a manual clock. */
-export async function buildTestApp(options: { env?: Record<string, string>; start?: number } = {}): Promise<TestApp> {
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const clock = createManualClock(options.start ?? Date.UTC(2026, 10, 20, 12, 0, 0));
   const dataDir = mkdtempSync(join(tmpdir(), 'keysmith-test-'));
   let schema: string | undefined;
@@ -86,41 +172,22 @@ export async function buildTestApp(options: { env?: Record<string, string>; star
     ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
     ...options.env,
   });
-  const handle = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
-  await migrateToLatest(handle.db, schema);
+  const opened = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
+  // Closing twice is harmless, so a test may close the database itself (e.g. to see /readyz fail).
+  let databaseClosed: Promise<void> | undefined;
+  const handle: DatabaseHandle = { ...opened, close: () => (databaseClosed ??= opened.close()) };
+  await withSchemaLock('shared', () => migrateToLatest(handle.db, schema));
   const logs: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const app = await buildApp({
-    config,
-    store: createStore(handle.db, handle.dialect),
-    clock,
-    random: cryptoRandom,
-    // Real argon2id, with a small cost so the suite stays quick.
-    hasher: createArgon2Hasher({ memoryCost: 1024, timeCost: 1 }),
-    logger: { level: 'debug', stream, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-  });
-  await app.ready();
+  const wrapStore = options.wrapStore ?? ((store: Store) => store);
+  const { app, request, verify } = await startApp(config, handle, clock, logs, wrapStore);
 
-  const request = (o: RequestOptions) => {
-    const method = o.method ?? 'GET';
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.cookie !== undefined) headers.cookie = `keysmith_session=${o.cookie}`;
-    if (o.cookie !== undefined && method !== 'GET' && headers.origin === undefined) headers.origin = ORIGIN;
-    if (o.token !== undefined) headers.authorization = `Bearer ${o.token === true ? SERVICE_TOKEN : o.token}`;
-    if (o.teamId !== undefined) headers['x-team-id'] = o.teamId;
-    return app.inject({ method, url: o.url, headers, ...(o.body !== undefined ? { payload: o.body as object } : {}) });
-  };
-
+  let closed = false;
   const t: TestApp = {
     app,
     clock,
     config,
     handle,
+    schema: schema ?? null,
     logs,
     request,
     async signup(o = {}) {
@@ -147,19 +214,31 @@ export async function buildTestApp(options: { env?: Record<string, string>; star
       if (res.statusCode !== 201) throw new Error(`create key failed: ${res.statusCode} ${res.body}`);
       return res.json();
     },
-    async verify(body) {
-      const res = await request({ method: 'POST', url: '/api/v1/keys/verify', token: true, body });
-      if (res.statusCode !== 200) throw new Error(`verify failed: ${res.statusCode} ${res.body}`);
-      return res.json();
+    verify,
+    async sibling() {
+      const siblingHandle = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
+      const sibling = await startApp(config, siblingHandle, clock, logs, wrapStore);
+      return {
+        ...sibling,
+        async close() {
+          await sibling.app.close();
+          await siblingHandle.close();
+        },
+      };
     },
     async close() {
+      // Idempotent: a test may close early; teardown then closes nothing twice.
+      if (closed) return;
+      closed = true;
       await app.close();
       await handle.close();
       if (schema) {
-        const client = new pg.Client({ connectionString: TEST_PG_URL });
-        await client.connect();
-        await client.query(`drop schema ${schema} cascade`);
-        await client.end();
+        await withSchemaLock('exclusive', async () => {
+          const client = new pg.Client({ connectionString: TEST_PG_URL });
+          await client.connect();
+          await client.query(`drop schema ${schema} cascade`);
+          await client.end();
+        });
       }
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -13,7 +13,7 @@ export function createAuditLogService({ store }: { store: Store }) {
   return {
     async list(access: TeamAccess, query: { limit: number; cursor?: string; action?: AuditAction; targetId?: string }): Promise<Page<AuditView>> {
       requirePermission(access, 'audit.read');
-      const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, SORT) : null };
+      const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, SORT, 'integer') : null };
       const filter = { teamId: access.teamId, action: query.action ?? null, targetId: query.targetId ?? null };
       const [rows, total] = await Promise.all([store.audit.list({ ...filter, page }), store.audit.count(filter)]);
       const result = buildPage(rows, page, SORT, (e) => e.createdAt, total);

@@ -4,7 +4,7 @@ import type { Clock } from './clock';
 import { KeysmithError, conflict, notFound, validationError } from './errors';
 import { displayPrefix, generateKey, hashSecret, type KeyEnvironment } from './key-format';
 import { keyStatus, type ApiKey, type KeyCredits, type KeyStatus, type Millis, type Page, type RateLimitSetting, type RefillInterval, type UsagePoint } from './model';
-import { buildPage, decodeCursor } from './pagination';
+import { buildPage, decodeCursor, type CursorValueType } from './pagination';
 import type { KeySort, Store } from './ports';
 import { createId, type Random } from './random';
 import { refillPeriodStart } from './verify/decision';
@@ -109,6 +109,15 @@ const SORT_VALUE: Record<KeySort, (key: ApiKey) => string | number> = {
   '-lastUsedAt': (k) => k.lastUsedAt ?? 0,
 };
 
+const SORT_VALUE_TYPE: Record<KeySort, CursorValueType> = {
+  createdAt: 'integer',
+  '-createdAt': 'integer',
+  name: 'string',
+  '-name': 'string',
+  lastUsedAt: 'integer',
+  '-lastUsedAt': 'integer',
+};
+
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const MAX_POINTS = 2000;
@@ -116,7 +125,8 @@ const MAX_POINTS = 2000;
 /** Resolves a usage window: defaults, alignment to the interval, and limits. */
 export function usageWindow(now: Millis, from: Millis | undefined, to: Millis | undefined, interval: UsageInterval) {
   const step = interval === 'hour' ? HOUR : DAY;
-  const end = to ?? now;
+  // Without `to`, the window ends just after now, so a use at this very moment is counted.
+  const end = to ?? now + 1;
   const start = from ?? end - (interval === 'hour' ? DAY : 30 * DAY);
   if (start >= end) throw validationError('from', 'must be before to');
   const alignedStart = Math.floor(start / step) * step;
@@ -224,7 +234,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
     ): Promise<Page<KeyView>> {
       requirePermission(access, 'keys.read');
       const sort = query.sort ?? '-createdAt';
-      const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, sort) : null };
+      const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, sort, SORT_VALUE_TYPE[sort]) : null };
       const now = clock.now();
       const filter = { teamId: access.teamId, q: query.q?.trim() || null, status: query.status ?? null, now };
       const [rows, total] = await Promise.all([store.keys.list({ ...filter, page, sort }), store.keys.count(filter)]);

@@ -21,8 +21,17 @@ export function encodeCursor(cursor: Cursor): string {
   );
 }
 
-/** Decodes an opaque cursor; anything that is not one of ours is a 400. */
-export function decodeCursor(raw: string, sort: string): Cursor {
+/** The type a sort's values have: a cursor carrying another type is not one of ours. */
+export type CursorValueType = 'string' | 'integer';
+
+// PostgreSQL text cannot hold NUL, so no value or id taken from a row contains one.
+const hasNul = (text: string) => text.includes('\u0000');
+
+/**
+ * Decodes an opaque cursor; anything that is not one of ours is a 400. With `valueType`, the
+ * value must also be of the sort's type, so a forged cursor never reaches SQL as a 500.
+ */
+export function decodeCursor(raw: string, sort: string, valueType?: CursorValueType): Cursor {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
@@ -35,7 +44,11 @@ export function decodeCursor(raw: string, sort: string): Cursor {
     (parsed[0] !== 'after' && parsed[0] !== 'before') ||
     (typeof parsed[1] !== 'string' && typeof parsed[1] !== 'number') ||
     typeof parsed[2] !== 'string' ||
-    parsed[3] !== sort
+    parsed[3] !== sort ||
+    hasNul(parsed[2]) ||
+    (typeof parsed[1] === 'string' && hasNul(parsed[1])) ||
+    (valueType === 'string' && typeof parsed[1] !== 'string') ||
+    (valueType === 'integer' && !Number.isSafeInteger(parsed[1]))
   ) {
     throw validationError('cursor', 'is not a valid cursor');
   }

@@ -33,7 +33,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 export function can(role: Role | 'service', permission: Permission): boolean {
   // A service token acts for the whole instance, like an owner of every team.
   if (role === 'service') return true;
-  return GRANTS[role]?.includes(permission) ?? false;
+  // Own properties only: a role such as "constructor" must not reach Object.prototype.
+  if (!Object.hasOwn(GRANTS, role)) return false;
+  return GRANTS[role].includes(permission);
 }
 
 export function permissionsOf(role: Role): Permission[] {

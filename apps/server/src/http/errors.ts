@@ -80,8 +80,13 @@ function fromFastifyError(error: FastifyError): KeysmithError | undefined {
   return undefined;
 }
 
+export interface ErrorHandlingOptions {
+  /** Answers page requests that match no route (the dashboard's client-side routes); true if it did. */
+  spaFallback?: (request: FastifyRequest, reply: FastifyReply) => boolean;
+}
+
 /** Installs the one error handler and the not-found handler; every error leaves in the contract's shape. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, options: ErrorHandlingOptions = {}): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = fromFastifyError(error);
     if (mapped) {
@@ -92,5 +97,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send(errorBody(request, 'INTERNAL', 'Something went wrong on our side'));
   });
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, new KeysmithError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) => {
+    if (options.spaFallback?.(request, reply)) return reply;
+    return sendError(request, reply, new KeysmithError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`));
+  });
 }

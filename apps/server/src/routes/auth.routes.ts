@@ -57,6 +57,28 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 
   app.get(
+    '/api/v1/auth/session',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Like /me, but 200 with user null when signed out (lets a page check without an error)',
+        response: {
+          200: Type.Object({
+            user: Type.Union([UserSchema, Type.Null()]),
+            teams: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), permissions: Type.Array(Type.String()) })),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const principal = await requestAuth.principal(request).catch(() => null);
+      if (principal?.type !== 'user') return { user: null, teams: [] };
+      const me = await auth.me(principal.user);
+      return { user: { ...me.user, createdAt: new Date(me.user.createdAt).toISOString() }, teams: me.teams };
+    },
+  );
+
+  app.get(
     '/api/v1/me',
     {
       schema: {

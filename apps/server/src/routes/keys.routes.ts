@@ -11,8 +11,10 @@ const CreditsInput = StrictObject({
   refill: Type.Optional(Nullable(RefillSchema)),
 });
 const RateLimitSchema = StrictObject({ limit: Type.Integer({ minimum: 1, maximum: 1e9 }), windowSeconds: Type.Integer({ minimum: 1, maximum: 86400 }) });
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.String({ maxLength: 500 });
+// PostgreSQL text cannot hold NUL: refuse it here (400) rather than fail in SQL (500).
+const NO_NUL = '^[^\\u0000]*$';
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL });
+const Description = Type.String({ maxLength: 500, pattern: NO_NUL });
 const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 });
 const Metadata = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true });
 
@@ -60,7 +62,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
         summary: 'List keys, paginated, searchable, sortable',
         querystring: StrictObject({
           ...PageQuery,
-          q: Type.Optional(Type.String({ maxLength: 200 })),
+          q: Type.Optional(Type.String({ maxLength: 200, pattern: NO_NUL })),
           status: Type.Optional(StringEnum<KeyStatus>(['active', 'inactive', 'expired', 'revoked'])),
           sort: Type.Optional(StringEnum<KeySort>(['createdAt', '-createdAt', 'name', '-name', 'lastUsedAt', '-lastUsedAt'])),
         }),
@@ -135,12 +137,17 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
         tags: ['keys'],
         summary: 'Issue a new secret; the old one stops at once or after a grace period',
         params: KeyId,
-        body: Type.Optional(StrictObject({ expireOldAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) })),
+        body: StrictObject({ expireOldAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) }),
         response: { 200: Type.Object({ data: KeySchema, rawKey: Type.String() }) },
+      },
+      // Every field is optional, so a request without a body is an empty one (a JSON schema
+      // cannot make the body itself optional: Fastify would validate `undefined` as "must be object").
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
       },
     },
     async (request, reply) => {
-      const result = await keys.regenerate(await requestAuth.teamAccess(request), request.params.id, request.body ?? {});
+      const result = await keys.regenerate(await requestAuth.teamAccess(request), request.params.id, request.body);
       return reply.header('cache-control', 'no-store').send({ data: result.key, rawKey: result.rawKey });
     },
   );

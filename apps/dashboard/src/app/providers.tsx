@@ -1,0 +1,27 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { Tooltip } from 'radix-ui';
+import { useState, type ReactNode } from 'react';
+import { Toaster } from 'sonner';
+import { ApiError } from '../lib/api';
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [client] = useState(
+    () =>
+      new QueryClient({
+        defaultOptions: {
+          queries: {
+            retry: (count, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+            refetchOnWindowFocus: true,
+          },
+        },
+      }),
+  );
+  return (
+    <QueryClientProvider client={client}>
+      <Tooltip.Provider delayDuration={200}>
+        {children}
+        <Toaster position="top-right" richColors closeButton />
+      </Tooltip.Provider>
+    </QueryClientProvider>
+  );
+}

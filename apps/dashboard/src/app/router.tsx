@@ -1,0 +1,31 @@
+import { createBrowserRouter, Navigate } from 'react-router';
+import { AuditPage } from '../features/audit/components/audit-page';
+import { AcceptInvitationPage, LoginPage, SignupPage } from '../features/auth/components/auth-pages';
+import { KeyDetailPage } from '../features/keys/components/key-detail-page';
+import { KeysPage } from '../features/keys/components/keys-page';
+import { MembersPage } from '../features/members/components/members-page';
+import { UsagePage } from '../features/usage/components/usage-page';
+import { AppShell, PublicShell } from './layout';
+
+export const router = createBrowserRouter([
+  {
+    element: <PublicShell />,
+    children: [
+      { path: '/login', element: <LoginPage /> },
+      { path: '/signup', element: <SignupPage /> },
+    ],
+  },
+  {
+    element: <AppShell />,
+    children: [
+      { path: '/', element: <Navigate to="/keys" replace /> },
+      { path: '/keys', element: <KeysPage /> },
+      { path: '/keys/:id', element: <KeyDetailPage /> },
+      { path: '/team/members', element: <MembersPage /> },
+      { path: '/team/usage', element: <UsagePage /> },
+      { path: '/team/audit', element: <AuditPage /> },
+      { path: '/invitations/accept', element: <AcceptInvitationPage /> },
+      { path: '*', element: <Navigate to="/keys" replace /> },
+    ],
+  },
+]);
