@@ -96,6 +96,17 @@ describe('the API keys dashboard', () => {
     expect((await verify(server.baseUrl, raw)).code).toBe('VALID');
     await expectNoRawKeyOutsideOneTimeView(page, rawKeys);
 
+    // Edit: the description changes, and the row's tooltip shows it.
+    await keyRow.getByRole('button', { name: 'Actions for GitHub CI' }).click();
+    await page.getByRole('menuitem', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog');
+    await edit.getByLabel('Description').fill('deploys the docs too');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Key updated').waitFor();
+    await keyRow.getByRole('link').hover();
+    await page.getByRole('tooltip').filter({ hasText: 'deploys the docs too' }).waitFor();
+    await page.mouse.move(0, 0);
+
     // Regenerate: confirm, then the one-time view with a new key.
     await keyRow.getByRole('button', { name: 'Actions for GitHub CI' }).click();
     await page.getByRole('menuitem', { name: 'Regenerate' }).click();

@@ -51,6 +51,8 @@ export interface TestAppOptions {
   start?: number;
   /** Wraps the store the app is built with (e.g. to count repository calls). */
   wrapStore?: (store: Store) => Store;
+  /** A dashboard build to serve at `/`. */
+  dashboardDir?: string;
 }
 
 export interface TestApp {
@@ -93,6 +95,7 @@ async function startApp(
   clock: ReturnType<typeof createManualClock>,
   logs: string[],
   wrapStore: (store: Store) => Store,
+  dashboardDir: string | null = null,
 ) {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -108,6 +111,7 @@ async function startApp(
     // Real argon2id, with a small cost so the suite stays quick.
     hasher: createArgon2Hasher({ memoryCost: 1024, timeCost: 1 }),
     logger: { level: 'debug', stream, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    dashboardDir,
   });
   await app.ready();
 
@@ -179,7 +183,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   await withSchemaLock('shared', () => migrateToLatest(handle.db, schema));
   const logs: string[] = [];
   const wrapStore = options.wrapStore ?? ((store: Store) => store);
-  const { app, request, verify } = await startApp(config, handle, clock, logs, wrapStore);
+  const { app, request, verify } = await startApp(config, handle, clock, logs, wrapStore, options.dashboardDir ?? null);
 
   let closed = false;
   const t: TestApp = {

@@ -1,13 +1,20 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { Tooltip } from 'radix-ui';
 import { useState, type ReactNode } from 'react';
-import { Toaster } from 'sonner';
+import { Toaster, toast } from 'sonner';
 import { ApiError } from '../lib/api';
 
 export function Providers({ children }: { children: ReactNode }) {
   const [client] = useState(
     () =>
       new QueryClient({
+        // Every failed read shows the server's message; a lost session is handled by a redirect instead.
+        queryCache: new QueryCache({
+          onError: (error) => {
+            if (error instanceof ApiError && error.status === 401) return;
+            toast.error(error.message, { id: error.message });
+          },
+        }),
         defaultOptions: {
           queries: {
             retry: (count, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,

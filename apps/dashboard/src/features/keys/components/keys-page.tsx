@@ -7,7 +7,6 @@ import { EmptyState, PageHeader, Pager, Skeleton } from '../../../components/ui/
 import { formatNumber } from '../../../lib/format';
 import { usePermission } from '../../../lib/session';
 import { useDebounced } from '../../../lib/use-debounced';
-import { useErrorToast } from '../../../lib/use-api-error';
 import { useKeys } from '../api';
 import { CreateKeyDialog } from './key-dialogs';
 import { KeyTable } from './key-table';
@@ -20,7 +19,6 @@ export function KeysPage() {
   const { t, i18n } = useTranslation();
   const [params, setParams] = useSearchParams();
   const canWrite = usePermission('keys.write');
-  const showError = useErrorToast();
   const [creating, setCreating] = useState(false);
   const [search, setSearch] = useState(params.get('q') ?? '');
   const debounced = useDebounced(search, 300);
@@ -42,14 +40,10 @@ export function KeysPage() {
 
   useEffect(() => {
     if (debounced !== q) update({ q: debounced.trim() || null, cursor: null });
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- only the debounced text drives this
+    // Only the debounced text drives this; the URL follows it.
   }, [debounced]);
 
   const keys = useKeys({ q, status, sort, cursor, limit: PAGE_SIZE });
-  useEffect(() => {
-    if (keys.error) showError(keys.error);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [keys.error]);
 
   const createButton = (
     <Button onClick={() => setCreating(true)} disabled={!canWrite}>
