@@ -139,7 +139,7 @@ describe('the API keys dashboard', () => {
 
     // Key detail page.
     await keyRow.getByRole('link').click();
-    await page.getByRole('heading', { name: 'GitHub CI' }).waitFor();
+    await page.getByRole('heading', { name: 'GitHub CI', exact: true }).waitFor();
     await page.getByText('Calls in the last 30 days').waitFor();
     await page.getByText('key.revoked').waitFor();
     await screenshot(page, 'key-detail');

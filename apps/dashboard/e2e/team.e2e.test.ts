@@ -75,7 +75,7 @@ describe('team pages', () => {
     for (let i = 0; i < 30; i += 1) await apiFromPage(page, 'PATCH', '/api/v1/team', { name: `Team v${i}` });
 
     await page.getByRole('link', { name: 'Usage' }).click();
-    await page.getByRole('heading', { name: 'Usage' }).waitFor();
+    await page.getByRole('heading', { name: 'Usage', exact: true }).waitFor();
     const valid = page.getByRole('term').filter({ hasText: 'Valid' }).locator('xpath=..');
     await expect.poll(() => valid.innerText()).toContain('3');
     await page.getByRole('link', { name: 'Metered' }).waitFor();
@@ -121,7 +121,7 @@ describe('team pages', () => {
     await page.getByLabel('Password').fill('another good password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/team\/usage$/);
-    await page.getByRole('heading', { name: 'Usage' }).waitFor();
+    await page.getByRole('heading', { name: 'Usage', exact: true }).waitFor();
     // The wrong password is answered 401 by design; nothing else may log an error.
     expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
     await context.close();

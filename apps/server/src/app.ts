@@ -10,6 +10,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   KeysmithError,
   createAuditLogService,
+  createKeyCache,
+  createUsageBuffer,
+  createProviderKeyService,
   createAuthService,
   createKeyService,
   createMemoryRateLimiter,
@@ -20,7 +23,10 @@ import {
   type PasswordHasher,
   type Random,
   type RateLimiter,
+  type CacheEvent,
+  type CacheEventSource,
   type Store,
+  type Vault,
 } from '@keysmith/core';
 import type { Config } from './config';
 import { createRequestAuth } from './http/auth';
@@ -31,6 +37,7 @@ import { auditRoutes } from './routes/audit.routes';
 import { authRoutes } from './routes/auth.routes';
 import { keyRoutes } from './routes/keys.routes';
 import { opsRoutes } from './routes/ops.routes';
+import { providerKeyRoutes } from './routes/provider-keys.routes';
 import { teamRoutes } from './routes/teams.routes';
 import { verifyRoutes } from './routes/verify.routes';
 
@@ -41,6 +48,10 @@ export interface AppDeps {
   random: Random;
   hasher: PasswordHasher;
   rateLimiter?: RateLimiter;
+  /** Tells this instance of other instances' key changes (PostgreSQL); none on a single instance. */
+  cacheEvents?: CacheEventSource | null;
+  /** Seals provider credentials; null fails those endpoints closed (503). */
+  vault?: Vault | null;
   /** The dashboard's production build to serve at `/`, if any. */
   dashboardDir?: string | null;
   /** Fastify's logger option: pino options, or false. */
@@ -60,6 +71,22 @@ export const REDACT_PATHS = [
   'token',
 ];
 
+/** The store, reporting every failed verification query so the instance knows the database is down. */
+function observeFailures(store: Store, onFailure: () => void): Store {
+  const findByHash = store.keys.findByHash.bind(store.keys);
+  return {
+    ...store,
+    keys: {
+      ...store.keys,
+      findByHash: (hash) =>
+        findByHash(hash).catch((error: unknown) => {
+          onFailure();
+          throw error;
+        }),
+    },
+  };
+}
+
 /** Builds the whole HTTP app from its dependencies; wires every service in one place. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, clock, random, hasher } = deps;
@@ -77,12 +104,40 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The verification hot path: key records cached by hash, uses counted in memory and written in batches.
+  const cache = createKeyCache({ clock, maxEntries: config.cacheSize, negativeTtlMs: config.negativeCacheMs, maxNegative: 100_000 });
+  const usage = createUsageBuffer({ write: (batch) => store.writeUsage(batch) });
+  const invalidate = (event: CacheEvent) => {
+    if (event.type === 'key') cache.invalidateKey(event.id);
+    else if (event.type === 'team') cache.invalidateTeam(event.id);
+    else cache.invalidateHash(event.hash);
+  };
+
   const auth = createAuthService({ store, clock, random, hasher });
-  const teams = createTeamService({ store, clock, random });
-  const keys = createKeyService({ store, clock, random, keyPrefix: config.keyPrefix, scopeCatalog: config.scopes });
+  const teams = createTeamService({ store, clock, random, invalidate });
+  const keys = createKeyService({ store, clock, random, keyPrefix: config.keyPrefix, scopeCatalog: config.scopes, invalidate, beforeRead: () => usage.flush() });
   const auditLog = createAuditLogService({ store });
   const serviceTokens = createServiceTokenService({ store, clock, random, envTokens: config.serviceTokens });
-  const verifier = createVerifyService({ store, clock, rateLimiter: deps.rateLimiter ?? createMemoryRateLimiter() });
+  const providerKeys = createProviderKeyService({ store, clock, random, vault: deps.vault ?? null });
+  // The database's health as this instance sees it: checked every second, and at once on a failed query.
+  let downSince: number | null = null;
+  const markDown = () => {
+    downSince ??= clock.now();
+  };
+  const health = { since: () => downSince };
+  const checkHealth = async () => {
+    if (await store.ping()) downSince = null;
+    else markDown();
+  };
+  const verifier = createVerifyService({
+    store: observeFailures(store, markDown),
+    clock,
+    rateLimiter: deps.rateLimiter ?? createMemoryRateLimiter(),
+    cache,
+    usage,
+    health,
+    outageGraceMs: config.outageGraceMs,
+  });
   const requestAuth = createRequestAuth({ store, auth, serviceTokens, trustedOrigins: config.trustedOrigins, secureCookies: config.secureCookies });
 
   installValidation(app);
@@ -167,6 +222,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(verifyRoutes, { verifier, requestAuth });
   await app.register(keyRoutes, { keys, requestAuth });
   await app.register(auditRoutes, { auditLog, requestAuth });
+  await app.register(providerKeyRoutes, { providerKeys, requestAuth });
+
+  const healthTimer = setInterval(() => void checkHealth(), 1000);
+  healthTimer.unref();
+  // Counts are written every usageFlushMs and once more when the app closes (graceful stop).
+  const flushTimer = setInterval(() => {
+    usage.flush().catch((error: unknown) => app.log.warn({ err: error }, 'usage flush failed; will retry'));
+  }, config.usageFlushMs);
+  flushTimer.unref();
+  // With other instances about, a cached record is only trusted while their news can reach us.
+  let stopListening: (() => Promise<void>) | null = null;
+  if (deps.cacheEvents) {
+    cache.setEnabled(false);
+    stopListening = await deps.cacheEvents.start(invalidate, (healthy) => {
+      if (!healthy) app.log.warn('cache invalidation channel lost: caching off until it is back');
+      cache.setEnabled(healthy);
+    });
+  }
+  app.addHook('onClose', async () => {
+    clearInterval(flushTimer);
+    clearInterval(healthTimer);
+    await stopListening?.();
+    // A stop while the database is down cannot write the last counts; say so rather than fail the stop.
+    await usage.flush().catch((error: unknown) => app.log.error({ err: error, pending: usage.pending }, 'could not write the last usage counts'));
+  });
 
   return app;
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { createServiceTokenService, cryptoRandom, systemClock } from '@keysmith/core';
+import { createServiceTokenService, createVault, cryptoRandom, rotateMasterKey, systemClock } from '@keysmith/core';
 import { ConfigError, loadConfig } from './config';
+import { loadMasterKeys } from './master-key';
 import { openStore } from './runtime';
 
 const USAGE = `Usage: keysmith <command>
@@ -11,6 +12,10 @@ Commands:
   service-token create --name NAME   create a service token (shown once)
   service-token list                 list service tokens (never their values)
   service-token revoke ID            revoke a service token
+  vault rotate [--batch-size N]      re-seal every provider credential's data key under the
+                                     newest master key (the first in KEYSMITH_MASTER_KEY),
+                                     N per transaction (default 100); resumable: run it
+                                     again if it was interrupted
 
 Configuration comes from the environment: see README.md.`;
 
@@ -35,7 +40,7 @@ async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { name: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     console.log(USAGE);
@@ -63,6 +68,28 @@ async function run(argv: string[]): Promise<number> {
     await handle.close();
     console.log(`Migrations applied (${handle.dialect}).`);
     return 0;
+  }
+  if (command === 'vault' && sub === 'rotate') {
+    const batchSize = values['batch-size'] === undefined ? 100 : Number(values['batch-size']);
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+      console.error('keysmith: --batch-size must be a whole number from 1 to 10000');
+      return 2;
+    }
+    const vault = createVault(loadMasterKeys(config, (m) => console.error(`keysmith: ${m}`)));
+    const { handle, store } = await openStore(config);
+    try {
+      console.log(`Re-sealing data keys under master key ${vault.currentMasterKeyId}…`);
+      const result = await rotateMasterKey(store, vault, { batchSize, onBatch: (done) => console.log(`  ${done} re-sealed so far`) });
+      console.log(`Done: ${result.rewrapped} credential(s) re-sealed under ${vault.currentMasterKeyId}.`);
+      if (result.failed.length > 0) {
+        console.error(`keysmith: ${result.failed.length} credential(s) could not be opened with the configured master keys: ${result.failed.join(', ')}`);
+        return 1;
+      }
+      console.log('Every credential is now sealed under the newest master key; older keys can be removed from KEYSMITH_MASTER_KEY.');
+      return 0;
+    } finally {
+      await handle.close();
+    }
   }
   if (command === 'service-token') {
     const { handle, store } = await openStore(config);

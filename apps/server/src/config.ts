@@ -13,6 +13,24 @@ export interface Config {
   secureCookies: boolean;
   logLevel: string;
   production: boolean;
+  /** KEYSMITH_MASTER_KEY as given (base64 keys, newest first), if set. */
+  masterKey: string | undefined;
+  /** Most key records each instance keeps in memory (KEYSMITH_CACHE_SIZE). */
+  cacheSize: number;
+  /** How long an unknown well-formed key is remembered (KEYSMITH_NEGATIVE_CACHE_MS). */
+  negativeCacheMs: number;
+  /** How often batched usage counts are written (KEYSMITH_USAGE_FLUSH_MS). */
+  usageFlushMs: number;
+  /** During a database outage, how long cached keys keep verifying (KEYSMITH_OUTAGE_GRACE_MS; 0: strict). */
+  outageGraceMs: number;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+  return value;
 }
 
 export class ConfigError extends Error {}
@@ -63,5 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: env.KEYSMITH_SECURE_COOKIES === 'true',
     logLevel: env.LOG_LEVEL ?? 'info',
     production: env.NODE_ENV === 'production',
+    masterKey: env.KEYSMITH_MASTER_KEY || undefined,
+    cacheSize: integer(env, 'KEYSMITH_CACHE_SIZE', 50_000, 0, 10_000_000),
+    negativeCacheMs: integer(env, 'KEYSMITH_NEGATIVE_CACHE_MS', 2_000, 0, 3_600_000),
+    usageFlushMs: integer(env, 'KEYSMITH_USAGE_FLUSH_MS', 1_000, 10, 60_000),
+    outageGraceMs: integer(env, 'KEYSMITH_OUTAGE_GRACE_MS', 0, 0, 86_400_000),
   };
 }

@@ -1,25 +1,30 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { createVault } from '@keysmith/core';
+import { CACHE_CHANNEL, createPgCacheEventSource } from '@keysmith/db';
 import { buildApp, REDACT_PATHS } from './app';
+import { loadMasterKeys } from './master-key';
 import type { Config } from './config';
 import { createArgon2Hasher } from './password';
 import { cryptoRandom, openStore, systemClock } from './runtime';
 
 /** Starts the server from a configuration and stops it gracefully on SIGTERM/SIGINT. */
 export async function serve(config: Config): Promise<FastifyInstance> {
+  const warnings: string[] = [];
+  const vault = createVault(loadMasterKeys(config, (m) => warnings.push(m)));
   const { handle, store } = await openStore(config);
   const app = await buildApp({
+    vault,
     config,
     store,
     clock: systemClock,
     random: cryptoRandom,
     hasher: createArgon2Hasher(),
     dashboardDir: fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
+    cacheEvents: handle.dialect === 'postgres' && config.databaseUrl ? createPgCacheEventSource({ url: config.databaseUrl, channel: CACHE_CHANNEL }) : null,
     logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
   });
-  app.addHook('onClose', async () => {
-    await handle.close();
-  });
+  for (const warning of warnings) app.log.warn(warning);
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ database: handle.dialect, file: handle.file }, 'Keysmith is ready');
 
@@ -28,8 +33,9 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping: finishing in-flight requests');
-    // close() stops accepting connections, waits for in-flight requests, then runs onClose hooks.
-    app.close().then(
+    // close() stops accepting connections, waits for in-flight requests and writes the batched
+    // usage counts (onClose); only then is the database closed.
+    app.close().then(() => handle.close()).then(
       () => process.exit(0),
       (error: unknown) => {
         app.log.error({ err: error }, 'error while stopping');

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
-import { createManualClock, cryptoRandom, type Store } from '@keysmith/core';
-import { createStore, migrateToLatest, openDatabase, type DatabaseHandle } from '@keysmith/db';
+import { createManualClock, createVault, cryptoRandom, type Store } from '@keysmith/core';
+import { CACHE_CHANNEL, createPgCacheEventSource, createStore, migrateToLatest, openDatabase, type DatabaseHandle } from '@keysmith/db';
 import { buildApp, REDACT_PATHS } from '../src/app';
 import { loadConfig, type Config } from '../src/config';
+import { loadMasterKeys } from '../src/master-key';
 import { createArgon2Hasher } from '../src/password';
 
 export const TEST_PG_URL = process.env.KEYSMITH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -55,6 +56,11 @@ export interface TestAppOptions {
   dashboardDir?: string;
 }
 
+export interface SiblingOptions {
+  /** KEYSMITH_MASTER_KEY for the sibling alone (e.g. another master key than the first app's). */
+  masterKey?: string;
+}
+
 export interface TestApp {
   app: FastifyInstance;
   clock: ReturnType<typeof createManualClock>;
@@ -76,7 +82,7 @@ export interface TestApp {
    * Builds another app instance over the same database with its own connections and its own
    * in-memory state, sharing the clock and the captured logs. Close it before `close()`.
    */
-  sibling(): Promise<SiblingApp>;
+  sibling(options?: SiblingOptions): Promise<SiblingApp>;
   close(): Promise<void>;
 }
 
@@ -96,7 +102,10 @@ async function startApp(
   logs: string[],
   wrapStore: (store: Store) => Store,
   dashboardDir: string | null = null,
+  schema?: string,
 ) {
+  // Each test schema gets its own invalidation channel, as one database would in production.
+  const cacheChannel = schema ? `${CACHE_CHANNEL}_${schema}` : CACHE_CHANNEL;
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       logs.push(chunk.toString('utf8'));
@@ -105,13 +114,16 @@ async function startApp(
   });
   const app = await buildApp({
     config,
-    store: wrapStore(createStore(handle.db, handle.dialect)),
+    store: wrapStore(createStore(handle.db, handle.dialect, { cacheChannel })),
+    cacheEvents: handle.dialect === 'postgres' && config.databaseUrl ? createPgCacheEventSource({ url: config.databaseUrl, channel: cacheChannel }) : null,
     clock,
     random: cryptoRandom,
     // Real argon2id, with a small cost so the suite stays quick.
     hasher: createArgon2Hasher({ memoryCost: 1024, timeCost: 1 }),
     logger: { level: 'debug', stream, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
     dashboardDir,
+    // The same loader the server uses: KEYSMITH_MASTER_KEY, or a key generated into the data directory.
+    vault: createVault(loadMasterKeys(config, () => {})),
   });
   await app.ready();
 
@@ -183,7 +195,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   await withSchemaLock('shared', () => migrateToLatest(handle.db, schema));
   const logs: string[] = [];
   const wrapStore = options.wrapStore ?? ((store: Store) => store);
-  const { app, request, verify } = await startApp(config, handle, clock, logs, wrapStore, options.dashboardDir ?? null);
+  const { app, request, verify } = await startApp(config, handle, clock, logs, wrapStore, options.dashboardDir ?? null, schema);
 
   let closed = false;
   const t: TestApp = {
@@ -219,9 +231,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       return res.json();
     },
     verify,
-    async sibling() {
+    async sibling(siblingOptions = {}) {
       const siblingHandle = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
-      const sibling = await startApp(config, siblingHandle, clock, logs, wrapStore);
+      const siblingConfig = siblingOptions.masterKey !== undefined ? { ...config, masterKey: siblingOptions.masterKey } : config;
+      const sibling = await startApp(siblingConfig, siblingHandle, clock, logs, wrapStore, null, schema);
       return {
         ...sibling,
         async close() {

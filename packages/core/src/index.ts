@@ -16,3 +16,7 @@ export * from './service-tokens.service';
 export * from './verify/decision';
 export * from './verify/verify.service';
 export * from './verify/memory-rate-limiter';
+export * from './verify/key-cache';
+export * from './verify/usage-buffer';
+export * from './vault/envelope';
+export * from './provider-keys.service';

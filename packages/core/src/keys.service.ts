@@ -5,7 +5,7 @@ import { KeysmithError, conflict, notFound, validationError } from './errors';
 import { displayPrefix, generateKey, hashSecret, type KeyEnvironment } from './key-format';
 import { keyStatus, type ApiKey, type KeyCredits, type KeyStatus, type Millis, type Page, type RateLimitSetting, type RefillInterval, type UsagePoint } from './model';
 import { buildPage, decodeCursor, type CursorValueType } from './pagination';
-import type { KeySort, Store } from './ports';
+import type { CacheEvent, KeySort, Repositories, Store } from './ports';
 import { createId, type Random } from './random';
 import { refillPeriodStart } from './verify/decision';
 
@@ -75,6 +75,10 @@ export interface KeyServiceOptions {
   random: Random;
   keyPrefix: string;
   scopeCatalog: readonly string[];
+  /** Drops a change from this instance's key cache; called after the change has committed. */
+  invalidate?: (event: CacheEvent) => void;
+  /** Runs before reads of usage figures (writes this instance's batched counts first). */
+  beforeRead?: () => Promise<void>;
 }
 
 const iso = (ms: Millis | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -149,8 +153,20 @@ export function toSeries(points: UsagePoint[], start: Millis, end: Millis, step:
 }
 
 /** The whole life of API keys: create, list, change, regenerate, revoke, purge, usage. */
-export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog }: KeyServiceOptions) {
+export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog, invalidate = () => {}, beforeRead = async () => {} }: KeyServiceOptions) {
   const audit = createAuditWriter(clock, random);
+
+  /** Runs a change in a transaction that also tells other instances; then drops it locally. */
+  async function change<T>(events: CacheEvent[], fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    const result = await store.transaction(async (tx) => {
+      const value = await fn(tx);
+      for (const event of events) await tx.cacheEvents.publish(event);
+      return value;
+    });
+    // Only after the commit: a read racing the change must not refill the cache with the old row.
+    for (const event of events) invalidate(event);
+    return result;
+  }
 
   function checkScopes(scopes: string[] | undefined): void {
     if (!scopes) return;
@@ -172,7 +188,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
   function normalizeName(name: string): string {
     const trimmed = name.trim();
     if (trimmed.length === 0) throw validationError('name', 'must not be empty');
-    if (trimmed.length > 100) throw validationError('name', 'must be at most 100 characters');
+    if ([...trimmed].length > 100) throw validationError('name', 'must be at most 100 characters');
     return trimmed;
   }
 
@@ -221,8 +237,9 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         metadata: input.metadata ?? {},
         updatedAt: now,
       };
-      await store.transaction(async (tx) => {
-        await tx.keys.insert(key, hashSecret(rawKey));
+      const hash = hashSecret(rawKey);
+      await change([{ type: 'hash', hash }], async (tx) => {
+        await tx.keys.insert(key, hash);
         await audit(tx, access, 'key.created', { type: 'key', id: key.id, label: key.name }, { prefix: key.prefix, environment });
       });
       return { key: toKeyView(key, now), rawKey };
@@ -233,6 +250,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
       query: { limit: number; cursor?: string; q?: string; status?: KeyStatus; sort?: KeySort },
     ): Promise<Page<KeyView>> {
       requirePermission(access, 'keys.read');
+      await beforeRead();
       const sort = query.sort ?? '-createdAt';
       const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, sort, SORT_VALUE_TYPE[sort]) : null };
       const now = clock.now();
@@ -244,6 +262,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
 
     async get(access: TeamAccess, id: string): Promise<KeyView> {
       requirePermission(access, 'keys.read');
+      await beforeRead();
       return toKeyView(await loadKey(access, id), clock.now());
     },
 
@@ -267,7 +286,9 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         checkMetadata(input.metadata);
         changes.metadata = input.metadata;
       }
-      return store.transaction(async (tx) => {
+      // The answer shows the key's usage, so this instance's batched counts go first.
+      await beforeRead();
+      return change([{ type: 'key', id }], async (tx) => {
         const key = await tx.keys.findForUpdate(access.teamId, id);
         if (!key) throw notFound('Key');
         if (key.revokedAt !== null) throw conflict('A revoked key cannot be changed');
@@ -287,7 +308,10 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
       requirePermission(access, 'keys.write');
       const grace = input.expireOldAfterSeconds ?? 0;
       if (grace < 0 || grace > MAX_GRACE_SECONDS) throw validationError('expireOldAfterSeconds', `must be between 0 and ${MAX_GRACE_SECONDS}`);
-      return store.transaction(async (tx) => {
+      // The answer shows the key's usage, so this instance's batched counts go first.
+      await beforeRead();
+      const events: CacheEvent[] = [{ type: 'key', id }];
+      return change(events, async (tx) => {
         // The row lock serialises concurrent regenerates, so exactly one secret stays current.
         const key = await tx.keys.findForUpdate(access.teamId, id);
         if (!key) throw notFound('Key');
@@ -297,7 +321,10 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         const now = clock.now();
         const rawKey = generateKey(random, keyPrefix, key.environment);
         const prefix = displayPrefix(rawKey);
-        await tx.keys.replaceSecret(id, oldHash, hashSecret(rawKey), prefix, now + grace * 1000, now);
+        const newHash = hashSecret(rawKey);
+        // The new secret may be remembered as unknown somewhere.
+        events.push({ type: 'hash', hash: newHash });
+        await tx.keys.replaceSecret(id, oldHash, newHash, prefix, now + grace * 1000, now);
         await audit(tx, access, 'key.regenerated', { type: 'key', id, label: key.name }, { prefix, expireOldAfterSeconds: grace });
         return { key: toKeyView({ ...key, prefix, updatedAt: now }, now), rawKey };
       });
@@ -305,7 +332,9 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
 
     async revoke(access: TeamAccess, id: string): Promise<KeyView> {
       requirePermission(access, 'keys.write');
-      return store.transaction(async (tx) => {
+      // The answer shows the key's usage, so this instance's batched counts go first.
+      await beforeRead();
+      return change([{ type: 'key', id }], async (tx) => {
         const key = await tx.keys.findForUpdate(access.teamId, id);
         if (!key) throw notFound('Key');
         if (key.revokedAt !== null) throw conflict('This key is already revoked');
@@ -319,7 +348,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
 
     async purge(access: TeamAccess, id: string): Promise<void> {
       requirePermission(access, 'keys.write');
-      await store.transaction(async (tx) => {
+      await change([{ type: 'key', id }], async (tx) => {
         const key = await tx.keys.findForUpdate(access.teamId, id);
         if (!key) throw notFound('Key');
         await tx.keys.delete(id);
@@ -329,6 +358,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
 
     async usage(access: TeamAccess, id: string, query: { from?: Millis; to?: Millis; interval?: UsageInterval }): Promise<UsageSeriesPoint[]> {
       requirePermission(access, 'keys.read');
+      await beforeRead();
       await loadKey(access, id);
       const interval = query.interval ?? 'day';
       const { start, end, step } = usageWindow(clock.now(), query.from, query.to, interval);
@@ -337,6 +367,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
 
     async teamUsage(access: TeamAccess, query: { from?: Millis; to?: Millis; interval?: UsageInterval }) {
       requirePermission(access, 'keys.read');
+      await beforeRead();
       const interval = query.interval ?? 'day';
       const { start, end, step } = usageWindow(clock.now(), query.from, query.to, interval);
       const [points, byKeyRows] = await Promise.all([

@@ -18,6 +18,8 @@ import type {
   UserWithPassword,
 } from './model';
 import type { PageRequest } from './pagination';
+import type { ProviderKeyRepository } from './provider-keys.service';
+import type { UsageBatch } from './verify/usage-buffer';
 import type { Role } from './permissions';
 
 export interface UserRepository {
@@ -88,6 +90,8 @@ export interface ListKeysQuery {
 export interface KeyForVerification extends ApiKey {
   /** Set when the secret presented is an old one kept after a regenerate. */
   oldSecret: { validUntil: Millis } | null;
+  /** Whether the key's team has a credit balance to charge (null balance: unlimited). */
+  teamHasBalance: boolean;
 }
 
 export interface KeyRepository {
@@ -162,7 +166,21 @@ export interface ServiceTokenRepository {
   revoke(id: string, at: Millis): Promise<boolean>;
 }
 
+/** A change other instances must drop from their key caches. */
+export type CacheEvent = { type: 'key'; id: string } | { type: 'hash'; hash: string } | { type: 'team'; id: string };
+
+export interface CacheEvents {
+  /**
+   * Announces a change to every instance. Inside a transaction it is delivered only if the
+   * transaction commits, and only after it has (PostgreSQL NOTIFY); a no-op where there is
+   * only one instance (SQLite).
+   */
+  publish(event: CacheEvent): Promise<void>;
+}
+
 export interface Repositories {
+  cacheEvents: CacheEvents;
+  providerKeys: ProviderKeyRepository;
   users: UserRepository;
   sessions: SessionRepository;
   throttle: LoginThrottle;
@@ -176,8 +194,19 @@ export interface Repositories {
   serviceTokens: ServiceTokenRepository;
 }
 
+/** Where an instance hears of other instances' changes (PostgreSQL LISTEN). */
+export interface CacheEventSource {
+  /**
+   * Starts listening. `onHealth(false)` when the channel drops (events may be lost from then
+   * on), `onHealth(true)` once it listens again. Returns a function that stops it.
+   */
+  start(onEvent: (event: CacheEvent) => void, onHealth: (healthy: boolean) => void): Promise<() => Promise<void>>;
+}
+
 /** The storage as a whole: repositories, and transactions that give repositories bound to them. */
 export interface Store extends Repositories {
+  /** Applies batched usage counts (see usage-buffer.ts for the guarantees). */
+  writeUsage(batch: UsageBatch): Promise<void>;
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Whether the database answers. */

@@ -6,7 +6,7 @@ import { checkEmail } from './auth.service';
 import { hashSecret } from './key-format';
 import type { Team, TeamWithRole, User } from './model';
 import type { Role } from './permissions';
-import type { Store } from './ports';
+import type { CacheEvent, Store } from './ports';
 import { createId, randomBase62, type Random } from './random';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -15,6 +15,8 @@ export interface TeamServiceOptions {
   store: Store;
   clock: Clock;
   random: Random;
+  /** Drops a change from this instance's key cache; called after the change has committed. */
+  invalidate?: (event: CacheEvent) => void;
 }
 
 function teamName(name: string): string {
@@ -24,7 +26,7 @@ function teamName(name: string): string {
 }
 
 /** Teams, members, invitations. */
-export function createTeamService({ store, clock, random }: TeamServiceOptions) {
+export function createTeamService({ store, clock, random, invalidate = () => {} }: TeamServiceOptions) {
   const audit = createAuditWriter(clock, random);
   const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -71,8 +73,11 @@ export function createTeamService({ store, clock, random }: TeamServiceOptions) 
         const team = await tx.teams.findById(access.teamId);
         if (!team) throw notFound('Team');
         await tx.teams.update(access.teamId, changes);
+        // Whether the team has a balance decides if verification charges it: caches must learn of it.
+        if (changes.creditsBalance !== undefined) await tx.cacheEvents.publish({ type: 'team', id: access.teamId });
         await audit(tx, access, 'team.updated', { type: 'team', id: team.id, label: changes.name ?? team.name }, { fields: Object.keys(input) });
       });
+      if (changes.creditsBalance !== undefined) invalidate({ type: 'team', id: access.teamId });
       return this.getTeam(access);
     },
 

@@ -64,5 +64,20 @@ export interface Database {
     created_at: number;
     details: string;
   };
+  provider_keys: {
+    id: string;
+    team_id: string;
+    type: string;
+    description: string;
+    key_hint: string;
+    ciphertext: string;
+    data_key: string;
+    master_key_id: string;
+    format_version: number;
+    created_at: number;
+    updated_at: number;
+    created_by_id: string | null;
+    created_by_name: string | null;
+  };
   service_tokens: { id: string; name: string; token_hash: string; created_at: number; revoked_at: number | null; last_used_at: number | null };
 }

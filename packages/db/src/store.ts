@@ -13,7 +13,12 @@ import type {
   Store,
 } from '@keysmith/core';
 import type { Dialect } from './database';
+import { createProviderKeyRepository } from './provider-keys.repository';
+import { createUsageSink } from './usage-sink';
 import type { Database } from './schema';
+
+/** The PostgreSQL channel on which instances tell each other what to drop from their key caches. */
+export const CACHE_CHANNEL = 'keysmith_cache';
 
 type Db = Kysely<Database> | Transaction<Database>;
 type KeyRow = Selectable<Database['api_keys']>;
@@ -129,9 +134,16 @@ function keyFilter(eb: ExpressionBuilder<Database, 'api_keys'>, query: Omit<List
   return eb.and(conditions);
 }
 
-function createRepositories(db: Db, dialect: Dialect): Repositories {
+function createRepositories(db: Db, dialect: Dialect, channel: string): Repositories {
   const forUpdate = dialect === 'postgres';
   return {
+    cacheEvents: {
+      async publish(event) {
+        // Delivered to every listening instance when (and only if) the transaction commits.
+        if (dialect === 'postgres') await sql`select pg_notify(${channel}, ${JSON.stringify(event)})`.execute(db);
+      },
+    },
+    providerKeys: createProviderKeyRepository(db),
     users: {
       async insert(user) {
         const result = await db
@@ -403,8 +415,10 @@ function createRepositories(db: Db, dialect: Dialect): Repositories {
         await db.deleteFrom('api_keys').where('id', '=', id).execute();
       },
       async findByHash(hash): Promise<KeyForVerification | undefined> {
+        const teamHasBalance = async (teamId: string) =>
+          (await db.selectFrom('teams').select('credits_balance').where('id', '=', teamId).executeTakeFirst())?.credits_balance != null;
         const row = await db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
-        if (row) return { ...toKey(row), oldSecret: null };
+        if (row) return { ...toKey(row), oldSecret: null, teamHasBalance: await teamHasBalance(row.team_id) };
         const old = await db
           .selectFrom('api_key_old_secrets as o')
           .innerJoin('api_keys as k', 'k.id', 'o.key_id')
@@ -414,7 +428,7 @@ function createRepositories(db: Db, dialect: Dialect): Repositories {
           .executeTakeFirst();
         if (!old) return undefined;
         const { valid_until, ...keyRow } = old;
-        return { ...toKey(keyRow), oldSecret: { validUntil: valid_until } };
+        return { ...toKey(keyRow), oldSecret: { validUntil: valid_until }, teamHasBalance: await teamHasBalance(keyRow.team_id) };
       },
       async refillCredits(id, periodStart) {
         await db
@@ -603,10 +617,13 @@ function createRepositories(db: Db, dialect: Dialect): Repositories {
 }
 
 /** The Store over Kysely, for SQLite and PostgreSQL from one implementation. */
-export function createStore(db: Kysely<Database>, dialect: Dialect): Store {
+export function createStore(db: Kysely<Database>, dialect: Dialect, options: { cacheChannel?: string } = {}): Store {
+  const channel = options.cacheChannel ?? CACHE_CHANNEL;
+  const usageSink = createUsageSink(db);
   return {
-    ...createRepositories(db, dialect),
-    transaction: (fn) => db.transaction().execute((trx) => fn(createRepositories(trx, dialect))),
+    ...createRepositories(db, dialect, channel),
+    transaction: (fn) => db.transaction().execute((trx) => fn(createRepositories(trx, dialect, channel))),
+    writeUsage: (batch) => usageSink.write(batch),
     async ping() {
       try {
         await sql`select 1`.execute(db);

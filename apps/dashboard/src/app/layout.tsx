@@ -66,6 +66,7 @@ export function AppShell() {
   const team = activeTeam(me.data);
   const links = [
     { to: '/keys', label: t('nav.keys'), show: true },
+    { to: '/team/provider-keys', label: t('nav.providerKeys'), show: team?.permissions.includes('provider_keys.read') ?? false },
     { to: '/team/members', label: t('nav.members'), show: true },
     { to: '/team/usage', label: t('nav.usage'), show: true },
     { to: '/team/audit', label: t('nav.audit'), show: team?.permissions.includes('audit.read') ?? false },

@@ -4,6 +4,7 @@ import { AcceptInvitationPage, LoginPage, SignupPage } from '../features/auth/co
 import { KeyDetailPage } from '../features/keys/components/key-detail-page';
 import { KeysPage } from '../features/keys/components/keys-page';
 import { MembersPage } from '../features/members/components/members-page';
+import { ProviderKeysPage } from '../features/provider-keys/components/provider-keys-page';
 import { UsagePage } from '../features/usage/components/usage-page';
 import { AppShell, PublicShell } from './layout';
 
@@ -21,6 +22,7 @@ export const router = createBrowserRouter([
       { path: '/', element: <Navigate to="/keys" replace /> },
       { path: '/keys', element: <KeysPage /> },
       { path: '/keys/:id', element: <KeyDetailPage /> },
+      { path: '/team/provider-keys', element: <ProviderKeysPage /> },
       { path: '/team/members', element: <MembersPage /> },
       { path: '/team/usage', element: <UsagePage /> },
       { path: '/team/audit', element: <AuditPage /> },

@@ -14,6 +14,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
+  CREDENTIAL_UNAVAILABLE: 503,
 };
 
 export function errorBody(request: FastifyRequest, code: ErrorCode, message: string, details?: ErrorDetail[]) {

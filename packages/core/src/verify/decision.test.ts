@@ -9,6 +9,7 @@ function key(overrides: Partial<KeyForVerification> = {}): KeyForVerification {
   return {
     id: 'key_1',
     teamId: 'team_1',
+    teamHasBalance: false,
     name: 'CI',
     description: null,
     prefix: 'pk_live_abcd',

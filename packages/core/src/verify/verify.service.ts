@@ -1,6 +1,9 @@
 import { hashSecret, parseKey } from '../key-format';
 import type { Clock } from '../clock';
+import { KeysmithError } from '../errors';
 import type { KeyForVerification, RateLimiter, Store } from '../ports';
+import type { KeyCache } from './key-cache';
+import type { UsageBuffer } from './usage-buffer';
 import { decide, refillPeriodStart } from './decision';
 
 export interface VerifyRequest {
@@ -32,6 +35,16 @@ export interface VerifyServiceOptions {
   store: Store;
   clock: Clock;
   rateLimiter: RateLimiter;
+  /** Key records by hash; invalidated by every change (see key-cache.ts). */
+  cache: KeyCache;
+  /** Counts uses in memory and writes them in batches. */
+  usage: UsageBuffer;
+  /**
+   * Whether the database is known to answer. While it is not, verification answers 503, except
+   * that keys already in the cache keep verifying for `outageGraceMs` after the outage began.
+   */
+  health?: { since(): number | null };
+  outageGraceMs?: number;
 }
 
 export interface VerifyService {
@@ -50,24 +63,68 @@ function knownFields(key: KeyForVerification): KnownKeyFields {
   };
 }
 
-/** Creates the verifier. Correct first: every use is written before answering. */
-export function createVerifyService({ store, clock, rateLimiter }: VerifyServiceOptions): VerifyService {
-  async function reject(key: KeyForVerification, at: number): Promise<void> {
-    await store.usage.add({ keyId: key.id, teamId: key.teamId, at, valid: 0, rejected: 1, creditsUsed: 0 });
+/** A database that does not answer makes verification fail closed: 503, never a guess. */
+function unavailable(): KeysmithError {
+  return new KeysmithError('SERVICE_UNAVAILABLE', 'Key verification is unavailable: the database does not answer. Try again shortly.');
+}
+
+/**
+ * Creates the verifier. The hot path reads key records from the cache, decides in memory,
+ * touches the database only to spend credits (guarded atomic updates), and counts uses in
+ * memory for batched writes.
+ */
+export function createVerifyService({ store, clock, rateLimiter, cache, usage, health, outageGraceMs = 0 }: VerifyServiceOptions): VerifyService {
+  async function lookup(hash: string): Promise<KeyForVerification | undefined> {
+    const downSince = health?.since() ?? null;
+    // Strict by default: during an outage not even cached keys verify, since revocations cannot arrive.
+    if (downSince !== null && clock.now() - downSince >= outageGraceMs) throw unavailable();
+    const cached = cache.lookup(hash);
+    if (cached.kind === 'hit') return cached.key;
+    if (cached.kind === 'absent') return undefined;
+    if (downSince !== null) throw unavailable();
+    const epoch = cache.epoch();
+    let key: KeyForVerification | undefined;
+    try {
+      key = await store.keys.findByHash(hash);
+    } catch {
+      throw unavailable();
+    }
+    cache.fill(hash, key, epoch);
+    return key;
+  }
+
+  /** Spends `cost` from the key's and the team's credits in one transaction; null if either cannot pay. */
+  async function spend(key: KeyForVerification, cost: number, now: number): Promise<{ remaining: number | null } | null> {
+    try {
+      return await store.transaction(async (tx) => {
+        let remaining: number | null = null;
+        if (key.credits) {
+          if (key.credits.refill) await tx.keys.refillCredits(key.id, refillPeriodStart(key.credits.refill.interval, now));
+          remaining = await tx.keys.consumeCredits(key.id, cost);
+          if (remaining === null) return null;
+        }
+        if (key.teamHasBalance && (await tx.teamCredits.consume(key.teamId, cost)) === null) throw new InsufficientTeamCredits();
+        return { remaining };
+      });
+    } catch (error) {
+      if (error instanceof InsufficientTeamCredits) return null;
+      throw unavailable();
+    }
   }
 
   return {
     async verify(request) {
       const parsed = parseKey(request.key);
       if (!parsed.ok) return { valid: false, code: 'MALFORMED' };
-      const key = await store.keys.findByHash(hashSecret(request.key));
+      const key = await lookup(hashSecret(request.key));
       if (!key) return { valid: false, code: 'NOT_FOUND' };
 
       const now = clock.now();
       const fields = knownFields(key);
+      const rejected = () => usage.record(key.id, key.teamId, now, { valid: false, creditsUsed: 0 });
       const decision = decide(key, request.scopes ?? [], now);
       if (!decision.ok) {
-        await reject(key, now);
+        rejected();
         return decision.code === 'INSUFFICIENT_SCOPES'
           ? { valid: false, code: decision.code, missingScopes: decision.missingScopes, ...fields }
           : { valid: false, code: decision.code, ...fields };
@@ -78,50 +135,24 @@ export function createVerifyService({ store, clock, rateLimiter }: VerifyService
         const hit = await rateLimiter.hit(key.id, key.rateLimit, now);
         const resetAt = new Date(hit.resetAt).toISOString();
         if (!hit.allowed) {
-          await reject(key, now);
-          return {
-            valid: false,
-            code: 'RATE_LIMITED',
-            rateLimit: { limit: key.rateLimit.limit, remaining: 0, resetAt },
-            ...fields,
-          };
+          rejected();
+          return { valid: false, code: 'RATE_LIMITED', rateLimit: { limit: key.rateLimit.limit, remaining: 0, resetAt }, ...fields };
         }
         rateLimit = { limit: key.rateLimit.limit, remaining: hit.remaining, resetAt };
       }
 
       const cost = request.cost ?? 1;
-      // Credits of the key and of the team are spent in one transaction with the use count,
-      // each by a guarded UPDATE, so no interleaving can overspend or count twice.
-      const outcome = await store.transaction(async (tx) => {
-        let remaining: number | null = null;
-        if (key.credits) {
-          if (key.credits.refill) {
-            await tx.keys.refillCredits(key.id, refillPeriodStart(key.credits.refill.interval, now));
-          }
-          remaining = await tx.keys.consumeCredits(key.id, cost);
-          if (remaining === null) return { ok: false as const };
+      let credits: { remaining: number } | null = null;
+      if (key.credits || key.teamHasBalance) {
+        const spent = await spend(key, cost, now);
+        if (!spent) {
+          rejected();
+          return { valid: false, code: 'USAGE_EXCEEDED', ...fields };
         }
-        const team = await tx.teamCredits.consume(key.teamId, cost);
-        if (team === null) throw new InsufficientTeamCredits();
-        await tx.keys.recordUse(key.id, now);
-        await tx.usage.add({ keyId: key.id, teamId: key.teamId, at: now, valid: 1, rejected: 0, creditsUsed: cost });
-        return { ok: true as const, remaining };
-      }).catch((error: unknown) => {
-        if (error instanceof InsufficientTeamCredits) return { ok: false as const };
-        throw error;
-      });
-
-      if (!outcome.ok) {
-        await reject(key, now);
-        return { valid: false, code: 'USAGE_EXCEEDED', ...fields };
+        credits = spent.remaining === null ? null : { remaining: spent.remaining };
       }
-      return {
-        valid: true,
-        code: 'VALID',
-        ...fields,
-        credits: outcome.remaining === null ? null : { remaining: outcome.remaining },
-        rateLimit,
-      };
+      usage.record(key.id, key.teamId, now, { valid: true, creditsUsed: cost });
+      return { valid: true, code: 'VALID', ...fields, credits, rateLimit };
     },
   };
 }

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { toast } from 'sonner';
 import { ConfirmDialog } from '../../../components/ui/confirm-dialog';
+import { SortHeader } from '../../../components/ui/data-table';
 import { StatusBadge } from '../../../components/ui/misc';
 import { formatDate, formatNumber, relativeTime } from '../../../lib/format';
 import { useErrorToast } from '../../../lib/use-api-error';
@@ -107,22 +108,6 @@ function RowActions({ apiKey, canWrite }: { apiKey: ApiKey; canWrite: boolean })
 }
 
 export type SortField = 'name' | 'createdAt' | 'lastUsedAt';
-
-function SortHeader({ field, label, sort, onSort }: { field: SortField; label: string; sort: string; onSort: (s: string) => void }) {
-  const { t } = useTranslation();
-  const active = sort === field || sort === `-${field}`;
-  const descending = sort === `-${field}`;
-  return (
-    <th scope="col" className="px-3 py-2 text-left" aria-sort={active ? (descending ? 'descending' : 'ascending') : 'none'}>
-      <button type="button" className="inline-flex items-center gap-1 font-semibold uppercase tracking-wide hover:text-slate-900" onClick={() => onSort(active && !descending ? `-${field}` : field)} aria-label={t('keys.sortBy', { column: label })}>
-        {label}
-        <span aria-hidden="true" className="text-slate-400">
-          {active ? (descending ? '↓' : '↑') : '↕'}
-        </span>
-      </button>
-    </th>
-  );
-}
 
 /** The keys of a team: name, prefix, dates, calls, credits, expiry, status, actions. */
 export function KeyTable({ keys, sort, onSort, canWrite }: { keys: ApiKey[]; sort: string; onSort: (s: string) => void; canWrite: boolean }) {

@@ -1,12 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
 import { Button } from '../../../components/ui/button';
 import { inputClass } from '../../../components/ui/field';
 import { EmptyState, PageHeader, Pager, Skeleton } from '../../../components/ui/misc';
 import { formatNumber } from '../../../lib/format';
 import { usePermission } from '../../../lib/session';
-import { useDebounced } from '../../../lib/use-debounced';
+import { useListParams } from '../../../lib/use-list-params';
 import { useKeys } from '../api';
 import { CreateKeyDialog } from './key-dialogs';
 import { KeyTable } from './key-table';
@@ -17,31 +16,11 @@ const STATUSES = ['active', 'inactive', 'expired', 'revoked'] as const;
 /** The centre of the product: the team's keys, searchable, filterable, sortable, paged. */
 export function KeysPage() {
   const { t, i18n } = useTranslation();
-  const [params, setParams] = useSearchParams();
+  const { params, q, search, setSearch, cursor, update } = useListParams();
   const canWrite = usePermission('keys.write');
   const [creating, setCreating] = useState(false);
-  const [search, setSearch] = useState(params.get('q') ?? '');
-  const debounced = useDebounced(search, 300);
-  const q = params.get('q') ?? '';
   const status = params.get('status') ?? '';
   const sort = params.get('sort') ?? '-createdAt';
-  const cursor = params.get('cursor');
-
-  const update = (changes: Record<string, string | null>) =>
-    setParams(
-      (prev) => {
-        const next = new URLSearchParams(prev);
-        for (const [k, v] of Object.entries(changes)) if (v) next.set(k, v);
-        else next.delete(k);
-        return next;
-      },
-      { replace: true },
-    );
-
-  useEffect(() => {
-    if (debounced !== q) update({ q: debounced.trim() || null, cursor: null });
-    // Only the debounced text drives this; the URL follows it.
-  }, [debounced]);
 
   const keys = useKeys({ q, status, sort, cursor, limit: PAGE_SIZE });
 
