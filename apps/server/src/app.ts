@@ -3,7 +3,6 @@ import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -32,6 +31,7 @@ import type { Config } from './config';
 import { createRequestAuth } from './http/auth';
 import { installErrorHandling, sendError } from './http/errors';
 import { ErrorSchema } from './http/schemas';
+import { installSecurityHeaders } from './http/security-headers';
 import { installValidation } from './http/validation';
 import { auditRoutes } from './routes/audit.routes';
 import { authRoutes } from './routes/auth.routes';
@@ -154,26 +154,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Only JSON bodies are accepted; anything else is 415.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  // HSTS only makes sense behind TLS; the embedded default serves plain HTTP on loopback.
+  installSecurityHeaders(app, { hsts: config.secureCookies });
 
   await app.register(cookie);
-  await app.register(helmet, {
-    // HSTS only makes sense behind TLS; the embedded default serves plain HTTP on loopback.
-    strictTransportSecurity: config.secureCookies,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
   requestAuth.installOriginCheck(app);
 
   app.addSchema(ErrorSchema);

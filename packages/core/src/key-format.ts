@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { BASE62, randomBase62, type Random } from './random';
@@ -42,9 +43,12 @@ export function parseKey(raw: string): ParsedKey {
   return { ok: true, prefix: match[1] as string, environment: match[2] as KeyEnvironment };
 }
 
+// crypto.hash (Node ≥ 20.12) is the one-shot digest: about a third of createHash's cost.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** The only thing ever stored of a key or token: its SHA-256, hex. */
 export function hashSecret(raw: string): string {
-  return createHash('sha256').update(raw, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha256', raw, 'hex') : createHash('sha256').update(raw, 'utf8').digest('hex');
 }
 
 /** The first 12 characters, shown in lists to recognise a key. */

@@ -95,13 +95,14 @@ export function createRequestAuth(deps: AuthDeps) {
      * origin or a trusted one (Origin, else Referer).
      */
     installOriginCheck(app: FastifyInstance) {
-      app.addHook('onRequest', async (request) => {
-        if (!MUTATING.has(request.method) || !request.cookies[SESSION_COOKIE] || request.headers.authorization !== undefined) return;
+      app.addHook('onRequest', (request, _reply, done) => {
+        if (!MUTATING.has(request.method) || !request.cookies[SESSION_COOKIE] || request.headers.authorization !== undefined) return done();
         const origin = originOf(request.headers.origin) ?? originOf(request.headers.referer);
         const own = originOf(`${request.protocol}://${request.host}`);
         if (origin === null || (origin !== own && !deps.trustedOrigins.includes(origin))) {
-          throw new KeysmithError('FORBIDDEN', 'Cross-site request refused: Origin is missing or not trusted');
+          return done(new KeysmithError('FORBIDDEN', 'Cross-site request refused: Origin is missing or not trusted'));
         }
+        done();
       });
     },
   };

@@ -46,14 +46,15 @@ export function installValidation(app: FastifyInstance): void {
   const coercing = createAjv({ coerceTypes: 'array' });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   // PostgreSQL cannot store NUL in text, and no field of ours needs it: refuse it everywhere, up front.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     for (const [part, value] of [['body', request.body], ['query', request.query], ['params', request.params]] as const) {
       const path = findNul(value, '');
       if (path !== null) {
         const where = path || part;
-        throw new KeysmithError('VALIDATION_FAILED', `${where}: must not contain NUL characters`, { details: [{ path: where, message: 'must not contain NUL characters' }] });
+        return done(new KeysmithError('VALIDATION_FAILED', `${where}: must not contain NUL characters`, { details: [{ path: where, message: 'must not contain NUL characters' }] }));
       }
     }
+    done();
   });
   // A route that declares no query parameters takes none: `?anything=1` is a 400, never silently ignored.
   app.addHook('onRoute', (route) => {
