@@ -293,6 +293,11 @@ describe('GET /api/v1/provider-keys', () => {
     expect(await order('-description')).toEqual([charlie.id, bravo.id, alpha.id]);
     expect(await order('type')).toEqual([charlie.id, bravo.id, alpha.id]);
     expect(await order('-type')).toEqual([alpha.id, bravo.id, charlie.id]);
+    // updatedAt (an addition to the contract): an edit moves a credential to the end.
+    t.clock.advance(1000);
+    await t.request({ method: 'PATCH', url: `/api/v1/provider-keys/${bravo.id}`, cookie: owner.cookie, body: { description: 'bravo 2' } });
+    expect(await order('updatedAt')).toEqual([charlie.id, alpha.id, bravo.id]);
+    expect(await order('-updatedAt')).toEqual([bravo.id, alpha.id, charlie.id]);
   });
 
   it('pages forward with nextCursor and back with prevCursor in every sort, without gaps or duplicates', async () => {
@@ -304,7 +309,7 @@ describe('GET /api/v1/provider-keys', () => {
       all.push((await create(owner, { type: types[i % 3], description: `item ${String(i % 7).padStart(2, '0')}` })).id);
       if (i % 2 === 1) t.clock.advance(1000);
     }
-    for (const sort of ['createdAt', '-createdAt', 'description', '-description', 'type', '-type']) {
+    for (const sort of ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'description', '-description', 'type', '-type']) {
       const whole = (await list(owner, `?limit=100&sort=${sort}`)).data.map((c) => c.id);
       expect([...whole].sort()).toEqual([...all].sort());
       const pages: Page[] = [await list(owner, `?limit=5&sort=${sort}`)];

@@ -26,7 +26,8 @@ export const PROVIDER_KEY_TYPES = [
 export type ProviderKeyType = (typeof PROVIDER_KEY_TYPES)[number]['id'];
 export const PROVIDER_KEY_TYPE_IDS = PROVIDER_KEY_TYPES.map((t) => t.id) as ProviderKeyType[];
 
-export type ProviderKeySort = 'createdAt' | '-createdAt' | 'description' | '-description' | 'type' | '-type';
+/** The contract's sorts, plus `updatedAt` (an addition, for the dashboard's Updated column). */
+export type ProviderKeySort = 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt' | 'description' | '-description' | 'type' | '-type';
 
 /** A stored credential as the repository holds it: sealed, with a display hint, never in clear. */
 export interface ProviderKeyRecord {
@@ -78,6 +79,8 @@ export function maskKey(key: string): string {
 const SORT_VALUE: Record<ProviderKeySort, (r: ProviderKeyRecord) => string | number> = {
   createdAt: (r) => r.createdAt,
   '-createdAt': (r) => r.createdAt,
+  updatedAt: (r) => r.updatedAt,
+  '-updatedAt': (r) => r.updatedAt,
   description: (r) => r.description,
   '-description': (r) => r.description,
   type: (r) => r.type,
@@ -133,7 +136,7 @@ export function createProviderKeyService({ store, clock, random, vault }: Provid
     async list(access: TeamAccess, query: { limit: number; cursor?: string; q?: string; type?: ProviderKeyType; sort?: ProviderKeySort }): Promise<Page<ProviderKeyView>> {
       requirePermission(access, 'provider_keys.read');
       const sort = query.sort ?? '-createdAt';
-      const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, sort, sort.endsWith('createdAt') ? 'integer' : 'string') : null };
+      const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, sort, /At$/.test(sort) ? 'integer' : 'string') : null };
       const filter = { teamId: access.teamId, q: query.q?.trim() || null, type: query.type ?? null };
       const [rows, total] = await Promise.all([store.providerKeys.list({ ...filter, sort, page }), store.providerKeys.count(filter)]);
       const result = buildPage(rows, page, sort, SORT_VALUE[sort], total);

@@ -19,9 +19,11 @@ function toRecord(row: Row): ProviderKeyRecord {
   };
 }
 
-const SORT_COLUMN: Record<ProviderKeySort, 'created_at' | 'description' | 'type'> = {
+const SORT_COLUMN: Record<ProviderKeySort, 'created_at' | 'updated_at' | 'description' | 'type'> = {
   createdAt: 'created_at',
   '-createdAt': 'created_at',
+  updatedAt: 'updated_at',
+  '-updatedAt': 'updated_at',
   description: 'description',
   '-description': 'description',
   type: 'type',

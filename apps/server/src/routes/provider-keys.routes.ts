@@ -53,7 +53,7 @@ export const providerKeyRoutes: FastifyPluginAsyncTypebox<ProviderKeyRoutesOptio
           ...PageQuery,
           q: Type.Optional(Type.String({ maxLength: 200 })),
           type: Type.Optional(TypeSchema),
-          sort: Type.Optional(StringEnum<ProviderKeySort>(['createdAt', '-createdAt', 'description', '-description', 'type', '-type'])),
+          sort: Type.Optional(StringEnum<ProviderKeySort>(['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'description', '-description', 'type', '-type'])),
         }),
         response: { 200: PageOf(ProviderKeySchema) },
       },

@@ -36,7 +36,7 @@ export interface ProviderKeyListParams {
 }
 
 /** The sort values the server accepts, by column. */
-export const PROVIDER_KEY_SORTS = ['description', 'type', 'createdAt'] as const;
+export const PROVIDER_KEY_SORTS = ['description', 'type', 'createdAt', 'updatedAt'] as const;
 
 export const providerKeysKey = ['provider-keys'] as const;
 

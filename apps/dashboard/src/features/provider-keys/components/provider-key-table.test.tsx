@@ -40,7 +40,7 @@ describe('ProviderKeyTable', () => {
     expect(within(row).getByText('Nov 3, 2026')).toBeInTheDocument();
   });
 
-  it('sorts by description, type and created from the headers, and announces the order', async () => {
+  it('sorts by description, type, created and updated from the headers, and announces the order', async () => {
     fakeApi({});
     const onSort = vi.fn();
     renderTable({ sort: 'description', onSort });
@@ -51,6 +51,8 @@ describe('ProviderKeyTable', () => {
     expect(onSort).toHaveBeenLastCalledWith('type');
     await userEvent.click(screen.getByRole('button', { name: 'Sort by Created' }));
     expect(onSort).toHaveBeenLastCalledWith('createdAt');
+    await userEvent.click(screen.getByRole('button', { name: 'Sort by Updated' }));
+    expect(onSort).toHaveBeenLastCalledWith('updatedAt');
   });
 
   it('edits from the row: an empty key field keeps the stored key, so no key is sent', async () => {

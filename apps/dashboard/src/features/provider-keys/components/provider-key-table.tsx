@@ -60,8 +60,7 @@ export function ProviderKeyTable({ items, types, sort, onSort, canWrite, canReve
     { label: t('providerKeys.type'), sortField: 'type' },
     { label: t('providerKeys.key') },
     { label: t('providerKeys.created'), sortField: 'createdAt' },
-    // The API sorts by description, type and creation only, so Updated is not a sort button.
-    { label: t('providerKeys.updated') },
+    { label: t('providerKeys.updated'), sortField: 'updatedAt' },
   ];
   const hasActions = canWrite || canReveal;
   if (hasActions) columns.push({ label: t('providerKeys.actions'), hidden: true, align: 'right' });
