@@ -10,6 +10,7 @@ import {
   KeysmithError,
   createAuditLogService,
   createKeyCache,
+  createKnownHashes,
   createUsageBuffer,
   createProviderKeyService,
   createAuthService,
@@ -90,10 +91,13 @@ function observeFailures(store: Store, onFailure: () => void): Store {
 /** Builds the whole HTTP app from its dependencies; wires every service in one place. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, clock, random, hasher } = deps;
+  const requestIdPrefix = `req_${Buffer.from(random.bytes(8)).toString('hex')}`;
+  let requestCounter = 0;
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: 64 * 1024,
-    genReqId: () => `req_${Buffer.from(random.bytes(12)).toString('hex')}`,
+    // A random prefix per process and a counter: unique, and no CSPRNG call per request.
+    genReqId: () => `${requestIdPrefix}${(requestCounter += 1).toString(36)}`,
     requestIdHeader: false,
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true },
@@ -107,11 +111,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The verification hot path: key records cached by hash, uses counted in memory and written in batches.
   const cache = createKeyCache({ clock, maxEntries: config.cacheSize, negativeTtlMs: config.negativeCacheMs, maxNegative: 100_000 });
   const usage = createUsageBuffer({ write: (batch) => store.writeUsage(batch) });
+  // Every existing secret hash in a Bloom filter, so floods of unknown keys need no lookup.
+  const knownHashes = createKnownHashes({ count: () => store.keys.countHashes(), scan: (add) => store.keys.scanHashes(add) });
   const invalidate = (event: CacheEvent) => {
     if (event.type === 'key') cache.invalidateKey(event.id);
     else if (event.type === 'team') cache.invalidateTeam(event.id);
-    else cache.invalidateHash(event.hash);
+    else {
+      knownHashes.add(event.hash);
+      cache.invalidateHash(event.hash);
+    }
   };
+  const rebuildKnownHashes = () =>
+    knownHashes.rebuild().catch((error: unknown) => app.log.warn({ err: error }, 'could not load key hashes; unknown keys are looked up until it works'));
 
   const auth = createAuthService({ store, clock, random, hasher });
   const teams = createTeamService({ store, clock, random, invalidate });
@@ -137,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     usage,
     health,
     outageGraceMs: config.outageGraceMs,
+    knownHashes,
   });
   const requestAuth = createRequestAuth({ store, auth, serviceTokens, trustedOrigins: config.trustedOrigins, secureCookies: config.secureCookies });
 
@@ -219,10 +231,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   let stopListening: (() => Promise<void>) | null = null;
   if (deps.cacheEvents) {
     cache.setEnabled(false);
+    let listening = false;
     stopListening = await deps.cacheEvents.start(invalidate, (healthy) => {
-      if (!healthy) app.log.warn('cache invalidation channel lost: caching off until it is back');
+      listening = healthy;
+      if (!healthy) {
+        app.log.warn('cache invalidation channel lost: caching off until it is back');
+        // New keys made elsewhere may be missed meanwhile: the filter must be rebuilt before use.
+        knownHashes.distrust();
+      } else if (stopListening) void rebuildKnownHashes();
       cache.setEnabled(healthy);
     });
+    if (listening) await rebuildKnownHashes();
+  } else {
+    await rebuildKnownHashes();
   }
   app.addHook('onClose', async () => {
     clearInterval(flushTimer);

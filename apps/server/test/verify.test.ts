@@ -387,7 +387,7 @@ describe('malformed keys', () => {
     expect((await getKey(data.id)).usageCount).toBe(0);
   });
 
-  it('are answered without a database lookup, unlike a well-formed unknown key', async () => {
+  it('are answered without a database lookup, unlike a well-formed key', async () => {
     let lookups = 0;
     const counting = await buildTestApp({
       wrapStore: (store: Store): Store => ({
@@ -408,7 +408,8 @@ describe('malformed keys', () => {
         expect((await counting.verify({ key })).code).toBe('MALFORMED');
       }
       expect(lookups).toBe(0);
-      expect((await counting.verify({ key: unknownWellFormedKey() })).code).toBe('NOT_FOUND');
+      // The counter does count: the first verification of a real key looks it up.
+      expect((await counting.verify({ key: rawKey })).code).toBe('VALID');
       expect(lookups).toBe(1);
     } finally {
       await counting.close();

@@ -18,5 +18,7 @@ export * from './verify/verify.service';
 export * from './verify/memory-rate-limiter';
 export * from './verify/key-cache';
 export * from './verify/usage-buffer';
+export * from './verify/hash-filter';
+export * from './verify/known-hashes';
 export * from './vault/envelope';
 export * from './provider-keys.service';

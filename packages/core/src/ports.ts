@@ -115,6 +115,10 @@ export interface KeyRepository {
   delete(id: string): Promise<void>;
   /** The key whose current or old secret has this hash. */
   findByHash(hash: string): Promise<KeyForVerification | undefined>;
+  /** How many secret hashes exist (current and old). */
+  countHashes(): Promise<number>;
+  /** Calls `add` with every secret hash (current and old), reading in pages; returns how many. */
+  scanHashes(add: (hash: string) => void): Promise<number>;
   /**
    * Refills the key's credits to the refill amount if they were last refilled before
    * `periodStart`; atomic and idempotent.

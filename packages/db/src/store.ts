@@ -430,6 +430,29 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
         const { valid_until, ...keyRow } = old;
         return { ...toKey(keyRow), oldSecret: { validUntil: valid_until }, teamHasBalance: await teamHasBalance(keyRow.team_id) };
       },
+      async countHashes() {
+        const [keys, old] = await Promise.all([
+          db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+          db.selectFrom('api_key_old_secrets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+        ]);
+        return Number(keys.n) + Number(old.n);
+      },
+      async scanHashes(add) {
+        let total = 0;
+        for (const table of ['api_keys', 'api_key_old_secrets'] as const) {
+          let after = '';
+          for (;;) {
+            // Keyset pages over the unique index: no offset scans, no long transaction.
+            const rows = await db.selectFrom(table).select('hash').where('hash', '>', after).orderBy('hash').limit(10_000).execute();
+            for (const row of rows) add(row.hash);
+            total += rows.length;
+            const last = rows[rows.length - 1];
+            if (!last || rows.length < 10_000) break;
+            after = last.hash;
+          }
+        }
+        return total;
+      },
       async refillCredits(id, periodStart) {
         await db
           .updateTable('api_keys')

@@ -45,6 +45,8 @@ export interface VerifyServiceOptions {
    */
   health?: { since(): number | null };
   outageGraceMs?: number;
+  /** Which hashes may exist: a "certainly not" answers NOT_FOUND without a lookup. */
+  knownHashes?: { mightExist(hash: string): boolean };
 }
 
 export interface VerifyService {
@@ -73,7 +75,7 @@ function unavailable(): KeysmithError {
  * touches the database only to spend credits (guarded atomic updates), and counts uses in
  * memory for batched writes.
  */
-export function createVerifyService({ store, clock, rateLimiter, cache, usage, health, outageGraceMs = 0 }: VerifyServiceOptions): VerifyService {
+export function createVerifyService({ store, clock, rateLimiter, cache, usage, health, outageGraceMs = 0, knownHashes }: VerifyServiceOptions): VerifyService {
   async function lookup(hash: string): Promise<KeyForVerification | undefined> {
     const downSince = health?.since() ?? null;
     // Strict by default: during an outage not even cached keys verify, since revocations cannot arrive.
@@ -81,6 +83,7 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
     const cached = cache.lookup(hash);
     if (cached.kind === 'hit') return cached.key;
     if (cached.kind === 'absent') return undefined;
+    if (knownHashes && !knownHashes.mightExist(hash)) return undefined;
     if (downSince !== null) throw unavailable();
     const epoch = cache.epoch();
     let key: KeyForVerification | undefined;
