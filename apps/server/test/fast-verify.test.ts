@@ -132,6 +132,26 @@ describe('the key cache', () => {
   });
 });
 
+describe('credits on the fast path', () => {
+  it('never overspends while other transactions run on the same connection', async () => {
+    const { t, owner } = await setup();
+    const { data, rawKey } = await t.createKey(owner, { credits: { limit: 50 } });
+    const other = await t.createKey(owner);
+    // Key changes (transactions) interleaved with spends: on SQLite a spend must never join one.
+    const work: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 300; i += 1) {
+      work.push(t.verify({ key: rawKey }));
+      if (i % 6 === 0) work.push(t.request({ method: 'PATCH', url: `/api/v1/keys/${other.data.id}`, cookie: owner.cookie, body: { description: `d${i}` } }));
+    }
+    const results = (await Promise.all(work)).filter((r): r is { code: string } => typeof r === 'object' && r !== null && 'code' in r);
+    expect(results.filter((r) => r.code === 'VALID')).toHaveLength(50);
+    expect(results.filter((r) => r.code === 'USAGE_EXCEEDED')).toHaveLength(250);
+    const key = (await t.request({ url: `/api/v1/keys/${data.id}`, cookie: owner.cookie })).json().data;
+    expect(key.credits.remaining).toBe(0);
+    expect(key.usageCount).toBe(50);
+  });
+});
+
 describe('exact counts with batched writes', () => {
   it('counts every VALID exactly once when the app stops gracefully', async () => {
     const { t, owner } = await setup({ env: { KEYSMITH_USAGE_FLUSH_MS: '60000' } });

@@ -114,7 +114,7 @@ async function startApp(
   });
   const app = await buildApp({
     config,
-    store: wrapStore(createStore(handle.db, handle.dialect, { cacheChannel })),
+    store: wrapStore(createStore(handle.db, handle.dialect, { cacheChannel, sqlite: handle.sqlite })),
     cacheEvents: handle.dialect === 'postgres' && config.databaseUrl ? createPgCacheEventSource({ url: config.databaseUrl, channel: cacheChannel }) : null,
     clock,
     random: cryptoRandom,

@@ -207,8 +207,24 @@ export interface CacheEventSource {
   start(onEvent: (event: CacheEvent) => void, onHealth: (healthy: boolean) => void): Promise<() => Promise<void>>;
 }
 
+export interface SpendRequest {
+  keyId: string;
+  teamId: string;
+  cost: number;
+  /** Spend from the key's credits (refilled first when `refillPeriodStart` is set). */
+  keyCredits: { refillPeriodStart: Millis | null } | null;
+  /** Spend from the team's balance too. */
+  teamBalance: boolean;
+}
+
 /** The storage as a whole: repositories, and transactions that give repositories bound to them. */
 export interface Store extends Repositories {
+  /**
+   * Spends `cost` from the key's credits and the team's balance, all or nothing, atomically:
+   * each only while it stays ≥ 0. Returns the key's remaining credits (null when it has none),
+   * or null when either could not pay (then neither was charged).
+   */
+  spendCredits(request: SpendRequest): Promise<{ remaining: number | null } | null>;
   /** Applies batched usage counts (see usage-buffer.ts for the guarantees). */
   writeUsage(batch: UsageBatch): Promise<void>;
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */

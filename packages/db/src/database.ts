@@ -24,6 +24,8 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** The SQLite file, when on SQLite. */
   file: string | null;
+  /** The raw SQLite connection, for the few synchronous hot-path statements (see store.ts). */
+  sqlite: BetterSqlite3.Database | null;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', file: null, close: () => db.destroy() };
+    return { db, dialect: 'postgres', file: null, sqlite: null, close: () => db.destroy() };
   }
   const file = url?.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : join(resolve(options.dataDir), 'keysmith.db');
   mkdirSync(dirname(file), { recursive: true });
@@ -62,7 +64,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', file, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', file, sqlite, close: () => db.destroy() };
 }
 
 /** Applies every pending migration; throws if one fails. */

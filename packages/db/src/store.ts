@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type {
   ApiKey,
@@ -10,6 +11,7 @@ import type {
   RefillInterval,
   Repositories,
   Role,
+  SpendRequest,
   Store,
 } from '@keysmith/core';
 import type { Dialect } from './database';
@@ -639,13 +641,71 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
   };
 }
 
+/** Thrown inside the spend transaction to roll back the key's spend when the team cannot pay. */
+class InsufficientTeamCredits extends Error {}
+
+/**
+ * The credit spend as one synchronous SQLite transaction of prepared statements: nothing else can
+ * run between them in this process, and it costs microseconds instead of several awaited queries.
+ */
+function createSqliteSpend(sqlite: BetterSqlite3.Database) {
+  const refill = sqlite.prepare(
+    'update api_keys set credits_remaining = refill_amount, refilled_at = ? where id = ? and refill_amount is not null and (refilled_at is null or refilled_at < ?)',
+  );
+  const spendKey = sqlite.prepare('update api_keys set credits_remaining = credits_remaining - ? where id = ? and credits_remaining >= ? returning credits_remaining');
+  const spendTeam = sqlite.prepare('update teams set credits_balance = credits_balance - ? where id = ? and credits_balance >= ? returning credits_balance');
+  const teamBalance = sqlite.prepare('select credits_balance from teams where id = ?');
+  return sqlite.transaction((request: SpendRequest): { remaining: number | null } | null => {
+    let remaining: number | null = null;
+    if (request.keyCredits) {
+      const period = request.keyCredits.refillPeriodStart;
+      if (period !== null) refill.run(period, request.keyId, period);
+      const row = spendKey.get(request.cost, request.keyId, request.cost) as { credits_remaining: number } | undefined;
+      if (!row) return null;
+      remaining = row.credits_remaining;
+    }
+    if (request.teamBalance && !spendTeam.get(request.cost, request.teamId, request.cost)) {
+      const team = teamBalance.get(request.teamId) as { credits_balance: number | null } | undefined;
+      if (team && team.credits_balance !== null) throw new InsufficientTeamCredits();
+    }
+    return { remaining };
+  });
+}
+
 /** The Store over Kysely, for SQLite and PostgreSQL from one implementation. */
-export function createStore(db: Kysely<Database>, dialect: Dialect, options: { cacheChannel?: string } = {}): Store {
+export function createStore(db: Kysely<Database>, dialect: Dialect, options: { cacheChannel?: string; sqlite?: BetterSqlite3.Database | null } = {}): Store {
   const channel = options.cacheChannel ?? CACHE_CHANNEL;
   const usageSink = createUsageSink(db);
+  const sqlite = options.sqlite ?? null;
+  const sqliteSpend = sqlite ? createSqliteSpend(sqlite) : null;
+  const repositories = createRepositories(db, dialect, channel);
+  const transaction: Store['transaction'] = (fn) => db.transaction().execute((trx) => fn(createRepositories(trx, dialect, channel)));
+
+  async function spendCredits(request: SpendRequest): Promise<{ remaining: number | null } | null> {
+    try {
+      // While Kysely holds a transaction open on the one SQLite connection, our statements would
+      // join it; then take the ordinary (queued) path instead.
+      if (sqlite && sqliteSpend && !sqlite.inTransaction) return sqliteSpend(request);
+      return await transaction(async (tx) => {
+        let remaining: number | null = null;
+        if (request.keyCredits) {
+          if (request.keyCredits.refillPeriodStart !== null) await tx.keys.refillCredits(request.keyId, request.keyCredits.refillPeriodStart);
+          remaining = await tx.keys.consumeCredits(request.keyId, request.cost);
+          if (remaining === null) return null;
+        }
+        if (request.teamBalance && (await tx.teamCredits.consume(request.teamId, request.cost)) === null) throw new InsufficientTeamCredits();
+        return { remaining };
+      });
+    } catch (error) {
+      if (error instanceof InsufficientTeamCredits) return null;
+      throw error;
+    }
+  }
+
   return {
-    ...createRepositories(db, dialect, channel),
-    transaction: (fn) => db.transaction().execute((trx) => fn(createRepositories(trx, dialect, channel))),
+    ...repositories,
+    transaction,
+    spendCredits,
     writeUsage: (batch) => usageSink.write(batch),
     async ping() {
       try {

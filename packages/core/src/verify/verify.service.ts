@@ -96,21 +96,17 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
     return key;
   }
 
-  /** Spends `cost` from the key's and the team's credits in one transaction; null if either cannot pay. */
+  /** Spends `cost` from the key's and the team's credits at once; null if either cannot pay. */
   async function spend(key: KeyForVerification, cost: number, now: number): Promise<{ remaining: number | null } | null> {
     try {
-      return await store.transaction(async (tx) => {
-        let remaining: number | null = null;
-        if (key.credits) {
-          if (key.credits.refill) await tx.keys.refillCredits(key.id, refillPeriodStart(key.credits.refill.interval, now));
-          remaining = await tx.keys.consumeCredits(key.id, cost);
-          if (remaining === null) return null;
-        }
-        if (key.teamHasBalance && (await tx.teamCredits.consume(key.teamId, cost)) === null) throw new InsufficientTeamCredits();
-        return { remaining };
+      return await store.spendCredits({
+        keyId: key.id,
+        teamId: key.teamId,
+        cost,
+        keyCredits: key.credits ? { refillPeriodStart: key.credits.refill ? refillPeriodStart(key.credits.refill.interval, now) : null } : null,
+        teamBalance: key.teamHasBalance,
       });
-    } catch (error) {
-      if (error instanceof InsufficientTeamCredits) return null;
+    } catch {
       throw unavailable();
     }
   }
@@ -160,5 +156,3 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
   };
 }
 
-/** Thrown inside the spend transaction to roll back the key's spend when the team cannot pay. */
-class InsufficientTeamCredits extends Error {}
