@@ -1,20 +1,8 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { apiFromPage, launchBrowser, newSession, screenshot, SERVICE_TOKEN, signUp, startServer, type Running } from './harness';
+import { describe, expect, it } from 'vitest';
+import { apiFromPage, newSession, screenshot, SERVICE_TOKEN, signUp, useServerAndBrowser } from './harness';
 
-let server: Running;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 /** No raw key anywhere in the page, its storage or its URL; while the one-time view is open, exactly there. */
 async function expectNoRawKeyOutsideOneTimeView(page: Page, rawKeys: string[]): Promise<void> {
@@ -45,12 +33,12 @@ function row(page: Page, name: string) {
 
 describe('the API keys dashboard', () => {
   it('takes a person from sign-up through the whole life of a key', async () => {
-    const { page, context, errors } = await newSession(browser, server.baseUrl);
+    const { page, context, errors } = await newSession(env.browser, env.server.baseUrl);
     const rawKeys: string[] = [];
-    await page.goto(`${server.baseUrl}/keys`);
+    await page.goto(`${env.server.baseUrl}/keys`);
     await page.waitForURL(/\/login\?next=%2Fkeys/);
     await screenshot(page, 'login');
-    await signUp(page, server.baseUrl, 'Ada Lovelace', 'ada@example.com');
+    await signUp(page, env.server.baseUrl, 'Ada Lovelace', 'ada@example.com');
     await page.getByText('No API keys yet').waitFor();
     await screenshot(page, 'keys-empty');
 
@@ -79,7 +67,7 @@ describe('the API keys dashboard', () => {
     await screenshot(page, 'keys-table');
 
     // A service verifies it: last used and 1 call appear.
-    expect((await verify(server.baseUrl, raw)).code).toBe('VALID');
+    expect((await verify(env.server.baseUrl, raw)).code).toBe('VALID');
     await page.reload();
     await keyRow.getByText(/second(s)? ago/).waitFor();
     await expect.poll(() => keyRow.getByRole('cell', { name: '1', exact: true }).count()).toBe(1);
@@ -89,11 +77,11 @@ describe('the API keys dashboard', () => {
     await keyRow.getByRole('button', { name: 'Actions for GitHub CI' }).click();
     await page.getByRole('menuitem', { name: 'Deactivate' }).click();
     await keyRow.getByText('Inactive').waitFor();
-    expect((await verify(server.baseUrl, raw)).code).toBe('INACTIVE');
+    expect((await verify(env.server.baseUrl, raw)).code).toBe('INACTIVE');
     await keyRow.getByRole('button', { name: 'Actions for GitHub CI' }).click();
     await page.getByRole('menuitem', { name: 'Activate' }).click();
     await keyRow.getByText('Active').waitFor();
-    expect((await verify(server.baseUrl, raw)).code).toBe('VALID');
+    expect((await verify(env.server.baseUrl, raw)).code).toBe('VALID');
     await expectNoRawKeyOutsideOneTimeView(page, rawKeys);
 
     // Edit: the description changes, and the row's tooltip shows it.
@@ -120,8 +108,8 @@ describe('the API keys dashboard', () => {
     await expectNoRawKeyOutsideOneTimeView(page, rawKeys);
     await page.getByRole('button', { name: 'Done' }).click();
     await keyRow.getByText(`${regenerated.slice(0, 12)}…`).waitFor();
-    expect((await verify(server.baseUrl, raw)).code).toBe('REVOKED');
-    expect((await verify(server.baseUrl, regenerated)).code).toBe('VALID');
+    expect((await verify(env.server.baseUrl, raw)).code).toBe('REVOKED');
+    expect((await verify(env.server.baseUrl, regenerated)).code).toBe('VALID');
     await expectNoRawKeyOutsideOneTimeView(page, rawKeys);
 
     // Revoke, confirmed: struck through and Revoked.
@@ -133,7 +121,7 @@ describe('the API keys dashboard', () => {
     await keyRow.getByText('Revoked', { exact: true }).waitFor();
     const decoration = await keyRow.getByRole('link').evaluate((el) => getComputedStyle(el).textDecorationLine);
     expect(decoration).toContain('line-through');
-    expect((await verify(server.baseUrl, regenerated)).code).toBe('REVOKED');
+    expect((await verify(env.server.baseUrl, regenerated)).code).toBe('REVOKED');
     await expectNoRawKeyOutsideOneTimeView(page, rawKeys);
     await screenshot(page, 'key-revoked');
 
@@ -150,8 +138,8 @@ describe('the API keys dashboard', () => {
   });
 
   it('pages through 25 keys, searches, and switches to German', async () => {
-    const { page, context, errors } = await newSession(browser, server.baseUrl);
-    await signUp(page, server.baseUrl, 'Grace Hopper', 'grace@example.com');
+    const { page, context, errors } = await newSession(env.browser, env.server.baseUrl);
+    await signUp(page, env.server.baseUrl, 'Grace Hopper', 'grace@example.com');
     for (let i = 1; i <= 25; i += 1) {
       const res = await apiFromPage(page, 'POST', '/api/v1/keys', { name: `Service ${String(i).padStart(2, '0')}` });
       expect(res.status).toBe(201);
@@ -187,16 +175,16 @@ describe('the API keys dashboard', () => {
   });
 
   it('shows a viewer the keys but no create button, also on a phone', async () => {
-    const owner = await newSession(browser, server.baseUrl);
-    await signUp(owner.page, server.baseUrl, 'Owner', 'owner@example.com');
+    const owner = await newSession(env.browser, env.server.baseUrl);
+    await signUp(owner.page, env.server.baseUrl, 'Owner', 'owner@example.com');
     const team = await apiFromPage<{ data: { id: string } }>(owner.page, 'GET', '/api/v1/team');
     await apiFromPage(owner.page, 'POST', '/api/v1/keys', { name: 'Shared key' });
     const invite = await apiFromPage<{ inviteToken: string }>(owner.page, 'POST', '/api/v1/team/invitations', { email: 'viewer@example.com', role: 'viewer' });
     expect(invite.status).toBe(201);
 
-    const viewer = await newSession(browser, server.baseUrl, { width: 390, height: 844 });
-    await signUp(viewer.page, server.baseUrl, 'Viewer', 'viewer@example.com');
-    await viewer.page.goto(`${server.baseUrl}/invitations/accept?token=${invite.json.inviteToken}`);
+    const viewer = await newSession(env.browser, env.server.baseUrl, { width: 390, height: 844 });
+    await signUp(viewer.page, env.server.baseUrl, 'Viewer', 'viewer@example.com');
+    await viewer.page.goto(`${env.server.baseUrl}/invitations/accept?token=${invite.json.inviteToken}`);
     await viewer.page.getByRole('button', { name: 'Accept invitation' }).click();
     await viewer.page.waitForURL(/\/keys$/);
     await viewer.page.getByRole('link', { name: 'Shared key' }).waitFor();
@@ -205,7 +193,7 @@ describe('the API keys dashboard', () => {
     await viewer.page.getByText('Your role can view keys but not create or change them.').waitFor();
     // Nothing sticks out sideways at phone width (wide tables scroll inside their own box).
     for (const path of ['/keys', '/team/members', '/team/usage']) {
-      await viewer.page.goto(`${server.baseUrl}${path}`);
+      await viewer.page.goto(`${env.server.baseUrl}${path}`);
       await viewer.page.getByRole('heading', { level: 1 }).waitFor();
       expect(await viewer.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const SCREENSHOTS = join(ROOT, 'artifacts', 'screenshots');
@@ -112,4 +113,21 @@ export async function apiFromPage<T>(page: Page, method: string, path: string, b
     },
     [method, path, body] as const,
   );
+}
+
+/**
+ * One real server and one browser for a test file: started before its tests, stopped after.
+ * Read `env.server` and `env.browser` inside the tests.
+ */
+export function useServerAndBrowser(): { server: Running; browser: Browser } {
+  const env = {} as { server: Running; browser: Browser };
+  beforeAll(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }

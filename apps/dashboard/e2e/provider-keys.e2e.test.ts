@@ -1,19 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFromPage, launchBrowser, newSession, screenshot, signUp, startServer, type Running } from './harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { apiFromPage, newSession, screenshot, signUp, useServerAndBrowser } from './harness';
 
-let server: Running;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 const OPENAI = 'sk-proj-e2eOpenAIsecret0123456789Wxyz';
 const ANTHROPIC = 'sk-ant-e2eAnthropicSecret987654321Abcd';
@@ -48,8 +37,8 @@ async function typeGroups(page: Page): Promise<Record<string, string[]>> {
 
 describe('provider credentials page', () => {
   it('adds, searches, filters, sorts, edits, reveals and copies, and deletes credentials, in English and German', async () => {
-    const { page, context, errors } = await newSession(browser, server.baseUrl);
-    await signUp(page, server.baseUrl, 'Pia Provider', 'pia@example.com');
+    const { page, context, errors } = await newSession(env.browser, env.server.baseUrl);
+    await signUp(page, env.server.baseUrl, 'Pia Provider', 'pia@example.com');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Provider credentials' }).click();
     await page.waitForURL(/\/team\/provider-keys$/);
     await page.getByRole('heading', { level: 1, name: 'Provider credentials' }).waitFor();
@@ -199,16 +188,16 @@ describe('provider credentials page', () => {
   });
 
   it('shows a developer the credentials but no Add and no Reveal, also on a phone', async () => {
-    const owner = await newSession(browser, server.baseUrl);
-    await signUp(owner.page, server.baseUrl, 'Otto Owner', 'otto@example.com');
+    const owner = await newSession(env.browser, env.server.baseUrl);
+    await signUp(owner.page, env.server.baseUrl, 'Otto Owner', 'otto@example.com');
     const created = await apiFromPage(owner.page, 'POST', '/api/v1/provider-keys', { type: 'exa', description: 'Shared Exa', key: 'exa-shared-credential-0001' });
     expect(created.status).toBe(201);
     const invite = await apiFromPage<{ inviteToken: string }>(owner.page, 'POST', '/api/v1/team/invitations', { email: 'dev@example.com', role: 'developer' });
     expect(invite.status).toBe(201);
 
-    const dev = await newSession(browser, server.baseUrl, { width: 390, height: 844 });
-    await signUp(dev.page, server.baseUrl, 'Dana Developer', 'dev@example.com');
-    await dev.page.goto(`${server.baseUrl}/invitations/accept?token=${invite.json.inviteToken}`);
+    const dev = await newSession(env.browser, env.server.baseUrl, { width: 390, height: 844 });
+    await signUp(dev.page, env.server.baseUrl, 'Dana Developer', 'dev@example.com');
+    await dev.page.goto(`${env.server.baseUrl}/invitations/accept?token=${invite.json.inviteToken}`);
     await dev.page.getByRole('button', { name: 'Accept invitation' }).click();
     await dev.page.waitForURL(/\/keys$/);
     await dev.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Provider credentials' }).click();

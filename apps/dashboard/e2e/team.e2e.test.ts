@@ -1,26 +1,14 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFromPage, launchBrowser, newSession, screenshot, SERVICE_TOKEN, signUp, startServer, type Running } from './harness';
+import { describe, expect, it } from 'vitest';
+import { apiFromPage, newSession, screenshot, SERVICE_TOKEN, signUp, useServerAndBrowser } from './harness';
 
-let server: Running;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 describe('team pages', () => {
   it('invites a member with a one-time link, changes the role, removes them after confirming', async () => {
-    const owner = await newSession(browser, server.baseUrl);
-    await signUp(owner.page, server.baseUrl, 'Olivia Owner', 'olivia@example.com');
-    const invitee = await newSession(browser, server.baseUrl);
-    await signUp(invitee.page, server.baseUrl, 'Ivan Invitee', 'ivan@example.com');
+    const owner = await newSession(env.browser, env.server.baseUrl);
+    await signUp(owner.page, env.server.baseUrl, 'Olivia Owner', 'olivia@example.com');
+    const invitee = await newSession(env.browser, env.server.baseUrl);
+    await signUp(invitee.page, env.server.baseUrl, 'Ivan Invitee', 'ivan@example.com');
 
     const page = owner.page;
     await page.getByRole('link', { name: 'Members' }).click();
@@ -62,11 +50,11 @@ describe('team pages', () => {
   });
 
   it('shows usage totals and the audit log filtered by action, and pages it', async () => {
-    const { page, context, errors } = await newSession(browser, server.baseUrl);
-    await signUp(page, server.baseUrl, 'Uma Usage', 'uma@example.com');
+    const { page, context, errors } = await newSession(env.browser, env.server.baseUrl);
+    await signUp(page, env.server.baseUrl, 'Uma Usage', 'uma@example.com');
     const created = await apiFromPage<{ rawKey: string }>(page, 'POST', '/api/v1/keys', { name: 'Metered' });
     for (let i = 0; i < 3; i += 1) {
-      await fetch(`${server.baseUrl}/api/v1/keys/verify`, {
+      await fetch(`${env.server.baseUrl}/api/v1/keys/verify`, {
         method: 'POST',
         headers: { authorization: `Bearer ${SERVICE_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ key: created.json.rawKey }),
@@ -98,8 +86,8 @@ describe('team pages', () => {
   });
 
   it('brings a person back where they were after signing in again, and dialogs keep focus until Escape', async () => {
-    const { page, context, errors } = await newSession(browser, server.baseUrl);
-    await signUp(page, server.baseUrl, 'Rita Return', 'rita@example.com', 'another good password');
+    const { page, context, errors } = await newSession(env.browser, env.server.baseUrl);
+    await signUp(page, env.server.baseUrl, 'Rita Return', 'rita@example.com', 'another good password');
     await page.getByRole('button', { name: 'Create API key' }).first().click();
     const dialog = page.getByRole('dialog');
     await expect.poll(() => dialog.getByLabel('Name').evaluate((el) => el === document.activeElement)).toBe(true);
@@ -112,7 +100,7 @@ describe('team pages', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);
-    await page.goto(`${server.baseUrl}/team/usage`);
+    await page.goto(`${env.server.baseUrl}/team/usage`);
     await page.waitForURL(/\/login\?next=%2Fteam%2Fusage/);
     await page.getByLabel('Email').fill('rita@example.com');
     await page.getByLabel('Password').fill('wrong password!');

@@ -1,19 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialect, PASSWORD } from './helpers';
+import { BIN, cliEnv, freePort, ROOT, send, waitFor as waitUntil, type HttpResult } from './processes';
 
 // The CLI is spawned as a real process against a SQLite file in a temporary data directory.
 // (A PostgreSQL schema per spawned process would need the CLI to take a schema, which it does not.)
 
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const BIN = 'apps/server/bin/keysmith.mjs';
 const WAIT_MS = 20_000;
+const waitFor = (what: string, check: () => boolean | Promise<boolean>) => waitUntil(what, check, WAIT_MS);
 
 interface RunResult {
   code: number | null;
@@ -21,21 +19,7 @@ interface RunResult {
   stderr: string;
 }
 
-interface HttpResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
-/** The environment of a spawned CLI: ours without any Keysmith setting, plus the data directory. */
-function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith('KEYSMITH_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)) continue;
-    env[name] = value;
-  }
-  return { ...env, KEYSMITH_DATA_DIR: dataDir, ...extra };
-}
 
 /** Runs `keysmith <args>` to completion. */
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
@@ -57,50 +41,8 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   });
 }
 
-/** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      server.close(() => resolvePromise(address.port));
-    });
-  });
-}
 
-function send(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}): Promise<HttpResult> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent: false,
-        headers: { ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}), ...options.headers },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Server {
   port: number;

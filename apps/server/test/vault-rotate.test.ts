@@ -1,22 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { masterKeyId } from '@keysmith/core';
 import { openDatabase } from '@keysmith/db';
 import { buildTestApp, dialect, PASSWORD } from './helpers';
+import { BIN, cliEnv, freePort, ROOT, send, waitFor as waitUntil } from './processes';
 
 // The real `keysmith` command, spawned against a SQLite file in a temporary data directory.
 
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const BIN = 'apps/server/bin/keysmith.mjs';
 const WAIT_MS = 30_000;
+const waitFor = (what: string, check: () => boolean | Promise<boolean>) => waitUntil(what, check, WAIT_MS);
 
 interface RunResult {
   code: number | null;
@@ -24,15 +21,6 @@ interface RunResult {
   stderr: string;
 }
 
-/** Our environment without any Keysmith setting, plus the data directory and `extra`. */
-function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith('KEYSMITH_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL', 'NODE_ENV'].includes(name)) continue;
-    env[name] = value;
-  }
-  return { ...env, KEYSMITH_DATA_DIR: dataDir, ...extra };
-}
 
 const children: ChildProcess[] = [];
 
@@ -61,14 +49,6 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return spawnCli(args, env).done;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const newKey = () => randomBytes(32).toString('base64');
 const idOf = (key: string) => masterKeyId(Buffer.from(key, 'base64'));
@@ -256,41 +236,7 @@ describe.skipIf(dialect !== 'sqlite')('keysmith vault rotate', { timeout: 180_00
   });
 });
 
-/** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      server.close(() => resolvePromise(address.port));
-    });
-  });
-}
 
-function send(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}) {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolvePromise, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent: false,
-        headers: { ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}), ...options.headers },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 /** Starts `keysmith serve` on a free port and waits until it answers /healthz. */
 async function startServer(env: NodeJS.ProcessEnv) {
