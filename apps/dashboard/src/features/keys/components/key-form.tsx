@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Button } from '../../../components/ui/button';
 import { TextAreaField, TextField } from '../../../components/ui/field';
-import { fieldErrors } from '../../../lib/use-api-error';
+import { useFormSubmit } from '../../../lib/use-form-submit';
 import { useScopes, type ApiKey, type KeyInput } from '../api';
 
 interface FormState {
@@ -38,8 +38,6 @@ export function KeyForm({ existing, submitLabel, onSubmit, onCancel }: { existin
   const { t } = useTranslation();
   const scopes = useScopes();
   const [form, setForm] = useState<FormState>(() => initial(existing));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [pending, setPending] = useState(false);
   const [advanced, setAdvanced] = useState(Boolean(existing?.credits || existing?.rateLimit));
   const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setForm((f) => ({ ...f, [k]: v }));
 
@@ -73,22 +71,13 @@ export function KeyForm({ existing, submitLabel, onSubmit, onCancel }: { existin
     return input;
   }
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const local = validate();
-    setErrors(local);
-    if (Object.keys(local).length > 0) return;
-    setPending(true);
-    try {
-      await onSubmit(toInput());
-    } catch (err) {
-      const fields = fieldErrors(err);
-      setErrors(fields);
+  const { errors, pending, onSubmit: submit } = useFormSubmit({
+    validate,
+    submit: () => onSubmit(toInput()),
+    onFieldErrors: (fields) => {
       if (Object.keys(fields).some((k) => k.startsWith('credits') || k.startsWith('rateLimit'))) setAdvanced(true);
-    } finally {
-      setPending(false);
-    }
-  }
+    },
+  });
 
   return (
     <form onSubmit={submit} className="space-y-4" noValidate>

@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Button } from '../../../components/ui/button';
 import { SelectField, TextField } from '../../../components/ui/field';
-import { fieldErrors } from '../../../lib/use-api-error';
+import { useFormSubmit } from '../../../lib/use-form-submit';
 import { useProviderKeyTypes, type ProviderKey } from '../api';
 import { TypeOptions } from './type-options';
 
@@ -31,8 +31,6 @@ export function ProviderKeyForm({ existing, submitLabel, onSubmit, onCancel }: {
   const { t } = useTranslation();
   const types = useProviderKeyTypes();
   const [form, setForm] = useState<FormState>({ type: existing?.type ?? '', description: existing?.description ?? '', key: '' });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [pending, setPending] = useState(false);
   const set = <K extends keyof FormState>(k: K, v: FormState[K]) => {
     setForm((f) => ({ ...f, [k]: v }));
     // A field's error goes once it is changed; the others stay until the next submit.
@@ -54,20 +52,10 @@ export function ProviderKeyForm({ existing, submitLabel, onSubmit, onCancel }: {
     return e;
   }
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const local = validate();
-    setErrors(local);
-    if (Object.keys(local).length > 0) return;
-    setPending(true);
-    try {
-      await onSubmit(key ? { type: form.type, description, key } : { type: form.type, description });
-    } catch (err) {
-      setErrors(fieldErrors(err));
-    } finally {
-      setPending(false);
-    }
-  }
+  const { errors, setErrors, pending, onSubmit: submit } = useFormSubmit({
+    validate,
+    submit: () => onSubmit(key ? { type: form.type, description, key } : { type: form.type, description }),
+  });
 
   return (
     <form onSubmit={submit} className="space-y-4" noValidate>
