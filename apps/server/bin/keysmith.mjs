@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so `npm start` needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled server (dist/cli.mjs), compiling it first when a source is newer: no manual
+// build step, and no TypeScript compiler in the running server's memory.
+import { pathToFileURL } from 'node:url';
+import { ensureBuild } from '../scripts/build.mjs';
 
-register();
-const { main } = await import('../src/cli.ts');
+const { main } = await import(pathToFileURL(await ensureBuild()).href);
 const code = await main(process.argv.slice(2));
 if (code >= 0) process.exit(code);
