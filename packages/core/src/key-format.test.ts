@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checksum, displayPrefix, generateKey, hashSecret, parseKey } from './key-format';
+import { checksum, displayPrefix, generateKey, hashSecret, hashSecretBytes, isWellFormedKey, parseKey } from './key-format';
 import { cryptoRandom } from './random';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -127,6 +127,18 @@ describe('parseKey', () => {
     expect(parseKey(raw.replace('_live_', '_test_'))).toEqual({ ok: false });
   });
 
+  it('agrees with isWellFormedKey, the check the verification path uses, on good and broken keys', () => {
+    for (let i = 0; i < 50; i += 1) {
+      const raw = generateKey(cryptoRandom, 'pk', 'live');
+      const broken = changeAt(raw, 8 + (i % (raw.length - 8)));
+      expect(isWellFormedKey(raw)).toBe(true);
+      expect(isWellFormedKey(broken)).toBe(parseKey(broken).ok);
+      expect(isWellFormedKey(broken)).toBe(false);
+    }
+    // A checksum field worth more than 2^32 can never equal a CRC-32.
+    expect(isWellFormedKey(`pk_live_${'a'.repeat(32)}zzzzzz`)).toBe(false);
+  });
+
   it('rejects keys with missing parts', () => {
     const secret = 'a'.repeat(32);
     expect(parseKey(withChecksum(`live_${secret}`))).toEqual({ ok: false });
@@ -159,6 +171,11 @@ describe('hashSecret', () => {
     expect(hashSecret(raw)).toBe(createHash('sha256').update(raw, 'utf8').digest('hex'));
     expect(hashSecret(raw)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashSecret('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('gives the same digest as bytes (hashSecretBytes), for constant-time comparison', () => {
+    const raw = generateKey(cryptoRandom, 'pk', 'live');
+    expect(hashSecretBytes(raw).toString('hex')).toBe(hashSecret(raw));
   });
 });
 

@@ -15,7 +15,8 @@ const KEY_PATTERN = /^([a-z0-9]{1,16})_(live|test)_([0-9A-Za-z]{38,250})$/;
 
 /** CRC-32 (IEEE, as zlib computes it) of `text`, in 6 base62 digits, most significant first. */
 export function checksum(text: string): string {
-  let value = crc32(Buffer.from(text, 'utf8'));
+  // zlib hashes a string as its UTF-8 bytes.
+  let value = crc32(text);
   let out = '';
   for (let i = 0; i < CHECKSUM_LENGTH; i += 1) {
     out = BASE62[value % 62] + out;
@@ -34,21 +35,41 @@ export type ParsedKey =
   | { ok: true; prefix: string; environment: KeyEnvironment }
   | { ok: false };
 
+/** Base62 digit values by character code (-1: not a digit). */
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE62.length; i += 1) DIGIT[BASE62.charCodeAt(i)] = i;
+
+/** The number written by the last CHECKSUM_LENGTH base62 digits of `raw` (the pattern has checked they are digits). */
+function trailingChecksum(raw: string): number {
+  let value = 0;
+  for (let i = raw.length - CHECKSUM_LENGTH; i < raw.length; i += 1) value = value * 62 + (DIGIT[raw.charCodeAt(i)] as number);
+  return value;
+}
+
+/** Whether a raw key has our shape and a right checksum: no lookup, and nothing allocated but the checked slice. */
+export function isWellFormedKey(raw: string): boolean {
+  // Compared as numbers: no digit string is built on the verification path.
+  return KEY_PATTERN.test(raw) && crc32(raw.slice(0, -CHECKSUM_LENGTH)) === trailingChecksum(raw);
+}
+
 /** Checks the shape and checksum of a raw key without any lookup. */
 export function parseKey(raw: string): ParsedKey {
   const match = KEY_PATTERN.exec(raw);
-  if (!match) return { ok: false };
-  const body = raw.slice(0, -CHECKSUM_LENGTH);
-  if (checksum(body) !== raw.slice(-CHECKSUM_LENGTH)) return { ok: false };
+  if (!match || !isWellFormedKey(raw)) return { ok: false };
   return { ok: true, prefix: match[1] as string, environment: match[2] as KeyEnvironment };
 }
 
 // crypto.hash (Node ≥ 20.12) is the one-shot digest: about a third of createHash's cost.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex' | 'buffer') => string | Buffer }).hash;
 
 /** The only thing ever stored of a key or token: its SHA-256, hex. */
 export function hashSecret(raw: string): string {
-  return oneShot ? oneShot('sha256', raw, 'hex') : createHash('sha256').update(raw, 'utf8').digest('hex');
+  return oneShot ? (oneShot('sha256', raw, 'hex') as string) : createHash('sha256').update(raw, 'utf8').digest('hex');
+}
+
+/** The SHA-256 of a key or token as bytes, for constant-time comparison. */
+export function hashSecretBytes(raw: string): Buffer {
+  return oneShot ? (oneShot('sha256', raw, 'buffer') as Buffer) : createHash('sha256').update(raw, 'utf8').digest();
 }
 
 /** The first 12 characters, shown in lists to recognise a key. */

@@ -49,7 +49,7 @@ export function createRequestAuth(deps: AuthDeps) {
       if (!token) throw unauthenticated();
       return { type: 'service', tokenId: token.id, label: token.label };
     }
-    const cookie = request.cookies[SESSION_COOKIE];
+    const cookie = request.cookies?.[SESSION_COOKIE];
     if (!cookie) throw unauthenticated();
     const found = await deps.auth.authenticate(cookie);
     if (!found) throw unauthenticated();

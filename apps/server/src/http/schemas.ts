@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import type {} from '@fastify/swagger';
 import { AUDIT_ACTIONS, ERROR_CODES, ROLES, type AuditAction, type ErrorCode, type Role } from '@keysmith/core';
 
@@ -10,7 +10,11 @@ export const StringEnum = <T extends string>(values: readonly T[], options: Reco
 export const StrictObject = <T extends Parameters<typeof Type.Object>[0]>(properties: T, options: Record<string, unknown> = {}) =>
   Type.Object(properties, { additionalProperties: false, ...options });
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * `T` or null, as OpenAPI 3.0 says it (`nullable: true`). Ajv validates the keyword, and
+ * fast-json-stringify serializes it without the trial validations an `anyOf` would cost each answer.
+ */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
 
 export const ErrorSchema = Type.Object(
   {

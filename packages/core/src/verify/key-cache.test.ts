@@ -66,6 +66,18 @@ describe('key cache', () => {
     expect(c.size().keys).toBe(2);
   });
 
+  it('never evicts a key hit at least once per quarter of its capacity of fills', () => {
+    const { cache: c } = cache(8);
+    c.fill('hot', key('key_hot'), c.epoch());
+    for (let i = 0; i < 50; i += 1) {
+      c.fill(`cold${i}`, key(`key_cold${i}`), c.epoch());
+      if (i % 2 === 1) expect(c.lookup('hot').kind).toBe('hit');
+    }
+    expect(c.lookup('hot').kind).toBe('hit');
+    expect(c.lookup('cold0').kind).toBe('miss');
+    expect(c.size().keys).toBe(8);
+  });
+
   it('keeps at most maxNegative unknown hashes', () => {
     const { cache: c } = cache();
     for (const h of ['n1', 'n2', 'n3', 'n4']) c.fill(h, undefined, c.epoch());

@@ -22,32 +22,40 @@ export type CacheLookup = { kind: 'hit'; key: KeyForVerification } | { kind: 'ab
  * - A fill carries the epoch read before its database read began; any invalidation since then
  *   bumps the epoch and the fill is dropped, so a slow read cannot put a stale record back.
  * - While disabled (e.g. the invalidation channel is down) every lookup is a miss and nothing is kept.
+ * - Eviction is least recently used, approximately: a hit moves an entry to the young end only once
+ *   it has aged by a quarter of `maxEntries` fills, so a hot key costs no map writes per hit, and a
+ *   key hit at least once per `maxEntries / 4` fills is never evicted.
  */
 export function createKeyCache({ clock, maxEntries, negativeTtlMs, maxNegative }: KeyCacheOptions) {
-  const positive = new Map<string, KeyForVerification>();
+  // Map order is insertion order, so the first entry is the least recently refreshed one.
+  const positive = new Map<string, { key: KeyForVerification; touched: number }>();
+  const refreshAfter = Math.floor(maxEntries / 4);
+  let fills = 0;
   const hashesByKey = new Map<string, Set<string>>();
   const negative = new Map<string, number>();
   let epoch = 0;
   let enabled = true;
 
   function forget(hash: string): void {
-    const key = positive.get(hash);
-    if (!key) return;
+    const entry = positive.get(hash);
+    if (!entry) return;
     positive.delete(hash);
-    const hashes = hashesByKey.get(key.id);
+    const hashes = hashesByKey.get(entry.key.id);
     hashes?.delete(hash);
-    if (hashes && hashes.size === 0) hashesByKey.delete(key.id);
+    if (hashes && hashes.size === 0) hashesByKey.delete(entry.key.id);
   }
 
   return {
     lookup(hash: string): CacheLookup {
       if (!enabled) return { kind: 'miss' };
-      const key = positive.get(hash);
-      if (key) {
-        // Map order is insertion order: re-inserting marks it most recently used.
-        positive.delete(hash);
-        positive.set(hash, key);
-        return { kind: 'hit', key };
+      const entry = positive.get(hash);
+      if (entry) {
+        if (fills - entry.touched > refreshAfter) {
+          positive.delete(hash);
+          entry.touched = fills;
+          positive.set(hash, entry);
+        }
+        return { kind: 'hit', key: entry.key };
       }
       const until = negative.get(hash);
       if (until !== undefined) {
@@ -75,7 +83,8 @@ export function createKeyCache({ clock, maxEntries, negativeTtlMs, maxNegative }
         const oldest = positive.keys().next().value;
         if (oldest !== undefined) forget(oldest);
       }
-      positive.set(hash, key);
+      fills += 1;
+      positive.set(hash, { key, touched: fills });
       let hashes = hashesByKey.get(key.id);
       if (!hashes) hashesByKey.set(key.id, (hashes = new Set()));
       hashes.add(hash);
@@ -98,7 +107,7 @@ export function createKeyCache({ clock, maxEntries, negativeTtlMs, maxNegative }
     /** Drops every key of a team (e.g. its credit balance changed). */
     invalidateTeam(teamId: string): void {
       epoch += 1;
-      for (const [hash, key] of positive) if (key.teamId === teamId) forget(hash);
+      for (const [hash, entry] of positive) if (entry.key.teamId === teamId) forget(hash);
     },
 
     clear(): void {

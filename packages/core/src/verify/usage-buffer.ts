@@ -25,48 +25,65 @@ interface HourCounts {
   creditsUsed: number;
 }
 
+/** What one key has pending: its valid uses, the latest, and its counts by hour (oldest first). */
+interface KeyCounts {
+  valid: number;
+  lastUsedAt: Millis | null;
+  hours: HourCounts[];
+}
+
 /**
  * Counts verifications in memory and writes them in batches. Every recorded use is written
  * exactly once: a flush takes the counts it writes, and puts them back if the write fails.
  */
 export function createUsageBuffer(sink: UsageSink) {
-  let keys = new Map<string, { valid: number; lastUsedAt: Millis | null }>();
-  let hours = new Map<string, HourCounts>();
+  // One map lookup per use, by the key id string the cached record holds (its hash is cached too).
+  let pending = new Map<string, KeyCounts>();
   let flushing: Promise<void> | null = null;
 
-  function mergeBack(batchKeys: typeof keys, batchHours: typeof hours): void {
-    for (const [id, k] of batchKeys) {
-      const current = keys.get(id);
-      if (!current) keys.set(id, k);
-      else {
-        current.valid += k.valid;
-        current.lastUsedAt = Math.max(current.lastUsedAt ?? 0, k.lastUsedAt ?? 0) || null;
+  function hourOf(counts: KeyCounts, keyId: string, teamId: string, hour: Millis): HourCounts {
+    const last = counts.hours[counts.hours.length - 1];
+    if (last !== undefined && last.hour === hour) return last;
+    const found = counts.hours.find((h) => h.hour === hour);
+    if (found) return found;
+    const created: HourCounts = { keyId, teamId, hour, valid: 0, rejected: 0, creditsUsed: 0 };
+    counts.hours.push(created);
+    counts.hours.sort((a, b) => a.hour - b.hour);
+    return created;
+  }
+
+  function mergeBack(batch: Map<string, KeyCounts>): void {
+    for (const [keyId, old] of batch) {
+      const current = pending.get(keyId);
+      if (!current) {
+        pending.set(keyId, old);
+        continue;
       }
-    }
-    for (const [slot, h] of batchHours) {
-      const current = hours.get(slot);
-      if (!current) hours.set(slot, h);
-      else {
-        current.valid += h.valid;
-        current.rejected += h.rejected;
-        current.creditsUsed += h.creditsUsed;
+      current.valid += old.valid;
+      current.lastUsedAt = Math.max(current.lastUsedAt ?? 0, old.lastUsedAt ?? 0) || null;
+      for (const h of old.hours) {
+        const into = hourOf(current, h.keyId, h.teamId, h.hour);
+        into.valid += h.valid;
+        into.rejected += h.rejected;
+        into.creditsUsed += h.creditsUsed;
       }
     }
   }
 
   async function flushOnce(): Promise<void> {
-    if (keys.size === 0 && hours.size === 0) return;
-    const batchKeys = keys;
-    const batchHours = hours;
-    keys = new Map();
-    hours = new Map();
+    if (pending.size === 0) return;
+    const batch = pending;
+    pending = new Map();
+    const keys: UsageBatch['keys'] = [];
+    const hours: UsageBatch['hours'] = [];
+    for (const [keyId, counts] of batch) {
+      if (counts.valid > 0) keys.push({ keyId, valid: counts.valid, lastUsedAt: counts.lastUsedAt });
+      hours.push(...counts.hours);
+    }
     try {
-      await sink.write({
-        keys: [...batchKeys].map(([keyId, k]) => ({ keyId, valid: k.valid, lastUsedAt: k.lastUsedAt })),
-        hours: [...batchHours.values()],
-      });
+      await sink.write({ keys, hours });
     } catch (error) {
-      mergeBack(batchKeys, batchHours);
+      mergeBack(batch);
       throw error;
     }
   }
@@ -74,18 +91,12 @@ export function createUsageBuffer(sink: UsageSink) {
   return {
     /** Counts one answer for a known key. */
     record(keyId: string, teamId: string, at: Millis, outcome: { valid: boolean; creditsUsed: number }): void {
+      let counts = pending.get(keyId);
+      if (!counts) pending.set(keyId, (counts = { valid: 0, lastUsedAt: null, hours: [] }));
+      const h = hourOf(counts, keyId, teamId, Math.floor(at / HOUR) * HOUR);
       if (outcome.valid) {
-        const k = keys.get(keyId);
-        if (k) {
-          k.valid += 1;
-          if (k.lastUsedAt === null || at > k.lastUsedAt) k.lastUsedAt = at;
-        } else keys.set(keyId, { valid: 1, lastUsedAt: at });
-      }
-      const hour = Math.floor(at / HOUR) * HOUR;
-      const slot = `${keyId}\u0000${hour}`;
-      let h = hours.get(slot);
-      if (!h) hours.set(slot, (h = { keyId, teamId, hour, valid: 0, rejected: 0, creditsUsed: 0 }));
-      if (outcome.valid) {
+        counts.valid += 1;
+        if (counts.lastUsedAt === null || at > counts.lastUsedAt) counts.lastUsedAt = at;
         h.valid += 1;
         h.creditsUsed += outcome.creditsUsed;
       } else h.rejected += 1;
@@ -104,12 +115,14 @@ export function createUsageBuffer(sink: UsageSink) {
 
     /** Forgets the pending counts of a key that no longer exists. */
     discard(keyId: string): void {
-      keys.delete(keyId);
-      for (const [slot, h] of hours) if (h.keyId === keyId) hours.delete(slot);
+      pending.delete(keyId);
     },
 
+    /** How many (key, hour) counts wait to be written. */
     get pending(): number {
-      return hours.size;
+      let n = 0;
+      for (const counts of pending.values()) n += counts.hours.length;
+      return n;
     },
   };
 }
