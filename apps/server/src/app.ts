@@ -11,8 +11,12 @@ import {
   createAuditLogService,
   createKeyCache,
   createKnownHashes,
+  createCreditLeases,
   createUsageBuffer,
   createProviderKeyService,
+  createWebhookDelivery,
+  createWebhookService,
+  type WebhookTransport,
   createAuthService,
   createKeyService,
   createMemoryRateLimiter,
@@ -39,6 +43,9 @@ import { authRoutes } from './routes/auth.routes';
 import { keyRoutes } from './routes/keys.routes';
 import { opsRoutes } from './routes/ops.routes';
 import { providerKeyRoutes } from './routes/provider-keys.routes';
+import { webhookRoutes } from './routes/webhooks.routes';
+import { createHttpWebhookTransport } from './webhook-transport';
+import { startWebhookWorker } from './webhook-worker';
 import { teamRoutes } from './routes/teams.routes';
 import { verifyRoutes } from './routes/verify.routes';
 
@@ -57,6 +64,8 @@ export interface AppDeps {
   dashboardDir?: string | null;
   /** Fastify's logger option: pino options, or false. */
   logger?: FastifyServerOptions['logger'];
+  /** How webhook deliveries are sent; node:http/https with guarded DNS by default. */
+  webhookTransport?: WebhookTransport;
 }
 
 /** Paths pino must never print: credentials travel in these. */
@@ -70,6 +79,7 @@ export const REDACT_PATHS = [
   'rawKey',
   'password',
   'token',
+  'secret',
 ];
 
 /** The store, reporting every failed verification query so the instance knows the database is down. */
@@ -113,10 +123,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const usage = createUsageBuffer({ write: (batch) => store.writeUsage(batch) });
   // Every existing secret hash in a Bloom filter, so floods of unknown keys need no lookup.
   const knownHashes = createKnownHashes({ count: () => store.keys.countHashes(), scan: (add) => store.keys.scanHashes(add) });
+  // Blocks of credits leased to this instance and spent in memory; this instance's id is on its leases.
+  const creditLeases = createCreditLeases({ store: store.creditLeases, clock, random, instanceId: `ins_${Buffer.from(random.bytes(8)).toString('hex')}` });
+  const releaseCredits = (subject: { kind: 'key' | 'team'; id: string }) =>
+    creditLeases.invalidate(subject).catch((error: unknown) => app.log.warn({ err: error }, 'could not give back leased credits; will retry'));
   const invalidate = (event: CacheEvent) => {
-    if (event.type === 'key') cache.invalidateKey(event.id);
-    else if (event.type === 'team') cache.invalidateTeam(event.id);
-    else {
+    // A change of the key or its team's balance also ends spending from their blocks at once.
+    if (event.type === 'key') {
+      cache.invalidateKey(event.id);
+      void releaseCredits({ kind: 'key', id: event.id });
+    } else if (event.type === 'team') {
+      cache.invalidateTeam(event.id);
+      void releaseCredits({ kind: 'team', id: event.id });
+    } else {
       knownHashes.add(event.hash);
       cache.invalidateHash(event.hash);
     }
@@ -124,9 +143,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const rebuildKnownHashes = () =>
     knownHashes.rebuild().catch((error: unknown) => app.log.warn({ err: error }, 'could not load key hashes; unknown keys are looked up until it works'));
 
+  // Signed webhooks: deliveries are stored, then sent by the worker (started below); never unsigned.
+  const webhookDelivery = createWebhookDelivery({
+    store,
+    clock,
+    random,
+    vault: deps.vault ?? null,
+    transport: deps.webhookTransport ?? createHttpWebhookTransport(),
+    timeoutMs: config.webhookTimeoutMs,
+    onError: (error, what) => app.log.warn({ err: error }, `${what} failed; will retry`),
+  });
+  const webhooks = createWebhookService({ store, clock, random, vault: deps.vault ?? null, delivery: webhookDelivery });
+  // A key change has committed by the time it is told: an event that cannot be stored is logged, not an error.
+  const keyEvents = {
+    emit: (teamId: string, type: 'key.created' | 'key.revoked' | 'key.regenerated', data: Record<string, unknown>) =>
+      webhooks.emit(teamId, type, data).catch((error: unknown) => app.log.error({ err: error, event: type }, 'could not store a webhook event')),
+  };
   const auth = createAuthService({ store, clock, random, hasher });
   const teams = createTeamService({ store, clock, random, invalidate });
-  const keys = createKeyService({ store, clock, random, keyPrefix: config.keyPrefix, scopeCatalog: config.scopes, invalidate, beforeRead: () => usage.flush() });
+  const keys = createKeyService({ store, clock, random, keyPrefix: config.keyPrefix, scopeCatalog: config.scopes, invalidate, beforeRead: () => Promise.all([usage.flush(), creditLeases.report()]).then(() => {}), events: keyEvents });
   const auditLog = createAuditLogService({ store });
   const serviceTokens = createServiceTokenService({ store, clock, random, envTokens: config.serviceTokens });
   const providerKeys = createProviderKeyService({ store, clock, random, vault: deps.vault ?? null });
@@ -136,9 +171,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     downSince ??= clock.now();
   };
   const health = { since: () => downSince };
+  // Whether other instances' news cannot reach this one (the invalidation channel below is down).
+  let channelDown = false;
   const checkHealth = async () => {
-    if (await store.ping()) downSince = null;
-    else markDown();
+    if (await store.ping()) {
+      downSince = null;
+      // Records kept for an outage's grace must go once the database answers but the channel does not.
+      if (channelDown) cache.setEnabled(false);
+    } else markDown();
   };
   const verifier = createVerifyService({
     store: observeFailures(store, markDown),
@@ -149,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     health,
     outageGraceMs: config.outageGraceMs,
     knownHashes,
+    creditLeases,
   });
   const requestAuth = createRequestAuth({ store, auth, serviceTokens, trustedOrigins: config.trustedOrigins, secureCookies: config.secureCookies });
 
@@ -169,8 +210,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // HSTS only makes sense behind TLS; the embedded default serves plain HTTP on loopback.
   installSecurityHeaders(app, { hsts: config.secureCookies });
 
-  await app.register(cookie);
-  requestAuth.installOriginCheck(app);
 
   app.addSchema(ErrorSchema);
   // Every route documents the contract's error shape for its 4xx and 5xx answers.
@@ -212,34 +251,58 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
-  await app.register(opsRoutes, { store, scopes: config.scopes, requestAuth });
-  await app.register(authRoutes, { auth, teams, requestAuth });
-  await app.register(teamRoutes, { teams, requestAuth });
+  // The routes people use from the dashboard: cookies are parsed and set, and the CSRF origin
+  // check runs. Verification (service tokens only) stays outside this scope, so neither hook
+  // runs on its hot path.
+  await app.register(async (dashboardApi) => {
+    await dashboardApi.register(cookie);
+    requestAuth.installOriginCheck(dashboardApi);
+    await dashboardApi.register(opsRoutes, { store, scopes: config.scopes, requestAuth });
+    await dashboardApi.register(authRoutes, { auth, teams, requestAuth });
+    await dashboardApi.register(teamRoutes, { teams, requestAuth });
+    await dashboardApi.register(keyRoutes, { keys, requestAuth });
+    await dashboardApi.register(auditRoutes, { auditLog, requestAuth });
+    await dashboardApi.register(providerKeyRoutes, { providerKeys, requestAuth });
+    await dashboardApi.register(webhookRoutes, { webhooks, requestAuth });
+  });
   await app.register(verifyRoutes, { verifier, requestAuth });
-  await app.register(keyRoutes, { keys, requestAuth });
-  await app.register(auditRoutes, { auditLog, requestAuth });
-  await app.register(providerKeyRoutes, { providerKeys, requestAuth });
 
   const healthTimer = setInterval(() => void checkHealth(), 1000);
   healthTimer.unref();
   // Counts are written every usageFlushMs and once more when the app closes (graceful stop).
   const flushTimer = setInterval(() => {
     usage.flush().catch((error: unknown) => app.log.warn({ err: error }, 'usage flush failed; will retry'));
+    creditLeases.report().catch((error: unknown) => app.log.warn({ err: error }, 'could not report spent credits; will retry'));
   }, config.usageFlushMs);
   flushTimer.unref();
+  // Idle blocks and those near expiry go back every second; expired leases of crashed instances are swept.
+  const leaseTimer = setInterval(() => {
+    creditLeases.tick().catch((error: unknown) => app.log.warn({ err: error }, 'credit lease upkeep failed; will retry'));
+  }, 1000);
+  leaseTimer.unref();
+  // Due webhook deliveries are sent every webhookIntervalMs; stopped (in-flight attempts recorded) on close.
+  startWebhookWorker(app, webhookDelivery, config.webhookIntervalMs);
   // With other instances about, a cached record is only trusted while their news can reach us.
   let stopListening: (() => Promise<void>) | null = null;
   if (deps.cacheEvents) {
     cache.setEnabled(false);
+    // A block must not outlive a change this instance did not hear of: no leasing while deaf.
+    creditLeases.setEnabled(false);
     let listening = false;
     stopListening = await deps.cacheEvents.start(invalidate, (healthy) => {
       listening = healthy;
+      creditLeases.setEnabled(healthy);
+      channelDown = !healthy;
       if (!healthy) {
         app.log.warn('cache invalidation channel lost: caching off until it is back');
         // New keys made elsewhere may be missed meanwhile: the filter must be rebuilt before use.
         knownHashes.distrust();
       } else if (stopListening) void rebuildKnownHashes();
-      cache.setEnabled(healthy);
+      // Back: forget whatever changed unheard meanwhile. Lost: caching off, except that an outage grace
+      // keeps the records while the database is down too (checkHealth tells which, at once).
+      if (healthy) cache.clear();
+      if (healthy || config.outageGraceMs === 0) cache.setEnabled(healthy);
+      else void checkHealth();
     });
     if (listening) await rebuildKnownHashes();
   } else {
@@ -247,10 +310,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   app.addHook('onClose', async () => {
     clearInterval(flushTimer);
+    clearInterval(leaseTimer);
     clearInterval(healthTimer);
     await stopListening?.();
     // A stop while the database is down cannot write the last counts; say so rather than fail the stop.
     await usage.flush().catch((error: unknown) => app.log.error({ err: error, pending: usage.pending }, 'could not write the last usage counts'));
+    // Unspent leased credits go back before the database closes; if that fails they stay out until the lease expires (forfeit).
+    await creditLeases.close().catch((error: unknown) => app.log.error({ err: error }, 'could not give back leased credits'));
   });
 
   return app;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createServiceTokenService, createVault, cryptoRandom, rotateMasterKey, systemClock } from '@keysmith/core';
+import { createServiceTokenService, createVault, cryptoRandom, rotateMasterKey, rotateWebhookSecrets, systemClock } from '@keysmith/core';
 import { ConfigError, loadConfig } from './config';
 import { loadMasterKeys } from './master-key';
 import { openStore } from './runtime';
@@ -79,7 +79,10 @@ async function run(argv: string[]): Promise<number> {
     const { handle, store } = await openStore(config);
     try {
       console.log(`Re-sealing data keys under master key ${vault.currentMasterKeyId}…`);
-      const result = await rotateMasterKey(store, vault, { batchSize, onBatch: (done) => console.log(`  ${done} re-sealed so far`) });
+      const credentials = await rotateMasterKey(store, vault, { batchSize, onBatch: (done) => console.log(`  ${done} re-sealed so far`) });
+      // Webhook signing secrets are sealed under the same master keys.
+      const webhookSecrets = await rotateWebhookSecrets(store, vault, { batchSize });
+      const result = { rewrapped: credentials.rewrapped + webhookSecrets.rewrapped, failed: [...credentials.failed, ...webhookSecrets.failed] };
       console.log(`Done: ${result.rewrapped} credential(s) re-sealed under ${vault.currentMasterKeyId}.`);
       if (result.failed.length > 0) {
         console.error(`keysmith: ${result.failed.length} credential(s) could not be opened with the configured master keys: ${result.failed.join(', ')}`);

@@ -5,6 +5,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  /** REDIS_URL: where instances share rate limit counts; unset, each instance counts on its own. */
+  redisUrl: string | undefined;
   dataDir: string;
   serviceTokens: string[];
   keyPrefix: string;
@@ -23,6 +25,10 @@ export interface Config {
   usageFlushMs: number;
   /** During a database outage, how long cached keys keep verifying (KEYSMITH_OUTAGE_GRACE_MS; 0: strict). */
   outageGraceMs: number;
+  /** How often this instance sends due webhook deliveries (KEYSMITH_WEBHOOK_INTERVAL_MS; 0: never on its own). */
+  webhookIntervalMs: number;
+  /** How long one webhook attempt may take before it counts as a timeout (KEYSMITH_WEBHOOK_TIMEOUT_MS). */
+  webhookTimeoutMs: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -69,10 +75,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^(postgres(ql)?:\/\/|sqlite:)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or sqlite:');
   }
+  // The value is not echoed: it may hold a password.
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && (!/^rediss?:\/\/./.test(redisUrl) || !URL.canParse(redisUrl))) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
     databaseUrl,
+    redisUrl,
     dataDir: env.KEYSMITH_DATA_DIR ?? './data',
     serviceTokens,
     keyPrefix,
@@ -86,5 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     negativeCacheMs: integer(env, 'KEYSMITH_NEGATIVE_CACHE_MS', 2_000, 0, 3_600_000),
     usageFlushMs: integer(env, 'KEYSMITH_USAGE_FLUSH_MS', 1_000, 10, 60_000),
     outageGraceMs: integer(env, 'KEYSMITH_OUTAGE_GRACE_MS', 0, 0, 86_400_000),
+    webhookIntervalMs: integer(env, 'KEYSMITH_WEBHOOK_INTERVAL_MS', 1_000, 0, 3_600_000),
+    webhookTimeoutMs: integer(env, 'KEYSMITH_WEBHOOK_TIMEOUT_MS', 10_000, 50, 60_000),
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
-import { createManualClock, createVault, cryptoRandom, type Store } from '@keysmith/core';
+import { createManualClock, createVault, cryptoRandom, type RateLimiter, type Store } from '@keysmith/core';
 import { CACHE_CHANNEL, createPgCacheEventSource, createStore, migrateToLatest, openDatabase, type DatabaseHandle } from '@keysmith/db';
 import { buildApp, REDACT_PATHS } from '../src/app';
 import { loadConfig, type Config } from '../src/config';
@@ -54,11 +54,23 @@ export interface TestAppOptions {
   wrapStore?: (store: Store) => Store;
   /** A dashboard build to serve at `/`. */
   dashboardDir?: string;
+  /**
+   * PostgreSQL only: the DATABASE_URL of this app alone (its pool and its invalidation channel),
+   * e.g. through a test proxy. The schema is still made and dropped, and siblings still connect,
+   * over TEST_PG_URL.
+   */
+  databaseUrl?: string;
+  /** PostgreSQL only: the URL of this app's invalidation channel alone, when not `databaseUrl`. */
+  cacheEventsUrl?: string;
+  /** The app's rate limiter (e.g. a Redis one); the in-memory default otherwise. */
+  rateLimiter?: RateLimiter;
 }
 
 export interface SiblingOptions {
   /** KEYSMITH_MASTER_KEY for the sibling alone (e.g. another master key than the first app's). */
   masterKey?: string;
+  /** The sibling's own rate limiter (e.g. a second Redis client); the in-memory default otherwise. */
+  rateLimiter?: RateLimiter;
 }
 
 export interface TestApp {
@@ -103,6 +115,8 @@ async function startApp(
   wrapStore: (store: Store) => Store,
   dashboardDir: string | null = null,
   schema?: string,
+  cacheEventsUrl = config.databaseUrl,
+  rateLimiter?: RateLimiter,
 ) {
   // Each test schema gets its own invalidation channel, as one database would in production.
   const cacheChannel = schema ? `${CACHE_CHANNEL}_${schema}` : CACHE_CHANNEL;
@@ -115,7 +129,7 @@ async function startApp(
   const app = await buildApp({
     config,
     store: wrapStore(createStore(handle.db, handle.dialect, { cacheChannel, sqlite: handle.sqlite })),
-    cacheEvents: handle.dialect === 'postgres' && config.databaseUrl ? createPgCacheEventSource({ url: config.databaseUrl, channel: cacheChannel }) : null,
+    cacheEvents: handle.dialect === 'postgres' && cacheEventsUrl ? createPgCacheEventSource({ url: cacheEventsUrl, channel: cacheChannel }) : null,
     clock,
     random: cryptoRandom,
     // Real argon2id, with a small cost so the suite stays quick.
@@ -124,6 +138,7 @@ async function startApp(
     dashboardDir,
     // The same loader the server uses: KEYSMITH_MASTER_KEY, or a key generated into the data directory.
     vault: createVault(loadMasterKeys(config, () => {})),
+    rateLimiter,
   });
   await app.ready();
 
@@ -187,7 +202,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     KEYSMITH_SCOPES: 'read,write,admin',
     ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
     ...options.env,
+    ...(options.databaseUrl !== undefined ? { DATABASE_URL: options.databaseUrl } : {}),
   });
+  // Siblings are other processes on the database itself, not behind this app's proxy.
+  const siblingUrl = options.databaseUrl !== undefined ? TEST_PG_URL : config.databaseUrl;
   const opened = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
   // Closing twice is harmless, so a test may close the database itself (e.g. to see /readyz fail).
   let databaseClosed: Promise<void> | undefined;
@@ -195,7 +213,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   await withSchemaLock('shared', () => migrateToLatest(handle.db, schema));
   const logs: string[] = [];
   const wrapStore = options.wrapStore ?? ((store: Store) => store);
-  const { app, request, verify } = await startApp(config, handle, clock, logs, wrapStore, options.dashboardDir ?? null, schema);
+  const { app, request, verify } = await startApp(config, handle, clock, logs, wrapStore, options.dashboardDir ?? null, schema, options.cacheEventsUrl, options.rateLimiter);
 
   let closed = false;
   const t: TestApp = {
@@ -232,9 +250,9 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     verify,
     async sibling(siblingOptions = {}) {
-      const siblingHandle = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
-      const siblingConfig = siblingOptions.masterKey !== undefined ? { ...config, masterKey: siblingOptions.masterKey } : config;
-      const sibling = await startApp(siblingConfig, siblingHandle, clock, logs, wrapStore, null, schema);
+      const siblingHandle = openDatabase({ url: siblingUrl, dataDir: config.dataDir, schema });
+      const siblingConfig = { ...config, databaseUrl: siblingUrl, ...(siblingOptions.masterKey !== undefined ? { masterKey: siblingOptions.masterKey } : {}) };
+      const sibling = await startApp(siblingConfig, siblingHandle, clock, logs, wrapStore, null, schema, undefined, siblingOptions.rateLimiter);
       return {
         ...sibling,
         async close() {

@@ -25,6 +25,8 @@ interface Objects {
   keyId: string;
   /** A member of the team who is not its only owner. */
   memberId: string;
+  /** A (disabled) webhook of the team. */
+  webhookId: string;
 }
 
 interface Route {
@@ -53,6 +55,13 @@ const ROUTES: Route[] = [
   { method: 'PATCH', url: (o) => `/api/v1/team/members/${o.memberId}`, body: { role: 'developer' }, permission: 'members.manage', object: true },
   { method: 'DELETE', url: (o) => `/api/v1/team/members/${o.memberId}`, permission: 'members.manage', object: true },
   { method: 'GET', url: () => '/api/v1/audit-logs', permission: 'audit.read' },
+  { method: 'GET', url: () => '/api/v1/webhooks', permission: 'members.manage' },
+  { method: 'POST', url: () => '/api/v1/webhooks', body: { url: 'http://127.0.0.1:9/new', events: ['key.created'] }, permission: 'members.manage' },
+  { method: 'GET', url: (o) => `/api/v1/webhooks/${o.webhookId}`, permission: 'members.manage', object: true },
+  { method: 'PATCH', url: (o) => `/api/v1/webhooks/${o.webhookId}`, body: { events: ['key.revoked'] }, permission: 'members.manage', object: true },
+  { method: 'DELETE', url: (o) => `/api/v1/webhooks/${o.webhookId}`, permission: 'members.manage', object: true },
+  { method: 'POST', url: (o) => `/api/v1/webhooks/${o.webhookId}/test`, body: {}, permission: 'members.manage', object: true },
+  { method: 'GET', url: (o) => `/api/v1/webhooks/${o.webhookId}/deliveries`, permission: 'members.manage', object: true },
 ];
 
 /** The contract's table: a role that lacks each permission (none lacks keys.read). */
@@ -64,7 +73,7 @@ const LACKING: Record<Permission, Role | null> = {
   'team.manage': 'admin',
 };
 
-const label = (r: Route) => `${r.method} ${r.url({ keyId: ':id', memberId: ':userId' })}`;
+const label = (r: Route) => `${r.method} ${r.url({ keyId: ':id', memberId: ':userId', webhookId: ':id' })}`;
 
 /** Asserts the contract's error shape and that x-request-id repeats the body's requestId. */
 function expectError(res: LightMyRequestResponse, status: number, code: string) {
@@ -87,7 +96,10 @@ async function team(): Promise<TeamWorld> {
   const owner = await t.signup();
   const key = await t.createKey(owner, { name: 'Existing key' });
   const member = await t.member(owner, 'viewer');
-  return { owner, objects: { keyId: key.data.id, memberId: member.user.id } };
+  // Disabled, so no route of the suite sends anything to it.
+  const webhook = await t.request({ method: 'POST', url: '/api/v1/webhooks', cookie: owner.cookie, body: { url: 'http://127.0.0.1:9/hook', events: ['key.created'], enabled: false } });
+  if (webhook.statusCode !== 201) throw new Error(`create webhook failed: ${webhook.statusCode} ${webhook.body}`);
+  return { owner, objects: { keyId: key.data.id, memberId: member.user.id, webhookId: webhook.json().data.id } };
 }
 
 /** What a team looks like to the outside: its audit total, keys and members (read with the service token). */
@@ -97,7 +109,8 @@ async function snapshot(teamId: string) {
   const keys = await read('/api/v1/keys?limit=100');
   const members = await read('/api/v1/team/members');
   const current = await read('/api/v1/team');
-  return { auditTotal: audit.total, keys: keys.data, members: members.data, team: current.data };
+  const webhooks = await read('/api/v1/webhooks?limit=100');
+  return { auditTotal: audit.total, keys: keys.data, members: members.data, team: current.data, webhooks: webhooks.data };
 }
 
 function send(route: Route, objects: Objects, extra: Partial<RequestOptions> = {}) {

@@ -79,6 +79,8 @@ export interface KeyServiceOptions {
   invalidate?: (event: CacheEvent) => void;
   /** Runs before reads of usage figures (writes this instance's batched counts first). */
   beforeRead?: () => Promise<void>;
+  /** Told of key.created, key.revoked and key.regenerated after each commits (webhooks). */
+  events?: { emit(teamId: string, type: 'key.created' | 'key.revoked' | 'key.regenerated', data: Record<string, unknown>): Promise<unknown> };
 }
 
 const iso = (ms: Millis | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -153,8 +155,17 @@ export function toSeries(points: UsagePoint[], start: Millis, end: Millis, step:
 }
 
 /** The whole life of API keys: create, list, change, regenerate, revoke, purge, usage. */
-export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog, invalidate = () => {}, beforeRead = async () => {} }: KeyServiceOptions) {
+export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog, invalidate = () => {}, beforeRead = async () => {}, events: keyEvents }: KeyServiceOptions) {
   const audit = createAuditWriter(clock, random);
+
+  /** Tells of a committed change; never the raw key or its hash, and a failure never fails the change. */
+  async function emitKeyEvent(access: TeamAccess, type: 'key.created' | 'key.revoked' | 'key.regenerated', key: { id: string; name: string; prefix: string }) {
+    try {
+      await keyEvents?.emit(access.teamId, type, { key: { id: key.id, name: key.name, prefix: key.prefix }, teamId: access.teamId, actor: access.actor });
+    } catch {
+      // The change has committed; the emitter logs its own failures.
+    }
+  }
 
   /** Runs a change in a transaction that also tells other instances; then drops it locally. */
   async function change<T>(events: CacheEvent[], fn: (tx: Repositories) => Promise<T>): Promise<T> {
@@ -242,6 +253,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         await tx.keys.insert(key, hash);
         await audit(tx, access, 'key.created', { type: 'key', id: key.id, label: key.name }, { prefix: key.prefix, environment });
       });
+      await emitKeyEvent(access, 'key.created', key);
       return { key: toKeyView(key, now), rawKey };
     },
 
@@ -311,7 +323,7 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
       // The answer shows the key's usage, so this instance's batched counts go first.
       await beforeRead();
       const events: CacheEvent[] = [{ type: 'key', id }];
-      return change(events, async (tx) => {
+      const regenerated = await change(events, async (tx) => {
         // The row lock serialises concurrent regenerates, so exactly one secret stays current.
         const key = await tx.keys.findForUpdate(access.teamId, id);
         if (!key) throw notFound('Key');
@@ -328,13 +340,15 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         await audit(tx, access, 'key.regenerated', { type: 'key', id, label: key.name }, { prefix, expireOldAfterSeconds: grace });
         return { key: toKeyView({ ...key, prefix, updatedAt: now }, now), rawKey };
       });
+      await emitKeyEvent(access, 'key.regenerated', regenerated.key);
+      return regenerated;
     },
 
     async revoke(access: TeamAccess, id: string): Promise<KeyView> {
       requirePermission(access, 'keys.write');
       // The answer shows the key's usage, so this instance's batched counts go first.
       await beforeRead();
-      return change([{ type: 'key', id }], async (tx) => {
+      const revoked = await change([{ type: 'key', id }], async (tx) => {
         const key = await tx.keys.findForUpdate(access.teamId, id);
         if (!key) throw notFound('Key');
         if (key.revokedAt !== null) throw conflict('This key is already revoked');
@@ -344,6 +358,8 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         await audit(tx, access, 'key.revoked', { type: 'key', id, label: key.name });
         return toKeyView({ ...key, revokedAt: now, updatedAt: now }, now);
       });
+      await emitKeyEvent(access, 'key.revoked', revoked);
+      return revoked;
     },
 
     async purge(access: TeamAccess, id: string): Promise<void> {

@@ -147,6 +147,9 @@ export const AUDIT_ACTIONS = [
   'team.updated',
   'auth.login',
   'auth.login_failed',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -19,6 +19,7 @@ import type {
 } from './model';
 import type { PageRequest } from './pagination';
 import type { ProviderKeyRepository } from './provider-keys.service';
+import type { WebhookRepository } from './webhooks/model';
 import type { UsageBatch } from './verify/usage-buffer';
 import type { Role } from './permissions';
 
@@ -50,7 +51,9 @@ export interface LoginThrottle {
 
 export interface TeamRepository {
   insert(team: Team): Promise<void>;
+  /** The team; `creditsBalance` includes what open credit leases of its current generation still hold. */
   findById(id: string): Promise<Team | undefined>;
+  /** Changes it; setting `creditsBalance` bumps the balance's credits generation in the same statement. */
   update(id: string, changes: { name?: string; creditsBalance?: number | null }): Promise<void>;
   listForUser(userId: string): Promise<TeamWithRole[]>;
   /** The id of the personal team of this user, if it still exists. */
@@ -97,7 +100,11 @@ export interface KeyForVerification extends ApiKey {
 export interface KeyRepository {
   /** Inserts a key with the hash of its secret; the hash is unique across all keys. */
   insert(key: ApiKey, hash: string): Promise<void>;
-  /** The key in this team, or undefined (another team's key is not found). */
+  /**
+   * The key in this team, or undefined (another team's key is not found). Here and in
+   * `findForUpdate` and `list`, `credits.remaining` includes what open credit leases of the
+   * current credits generation still hold, as their holders last reported (see `CreditLeaseStore`).
+   */
   find(teamId: string, id: string): Promise<ApiKey | undefined>;
   /** Like find, but locks the row until the transaction ends (PostgreSQL). */
   findForUpdate(teamId: string, id: string): Promise<ApiKey | undefined>;
@@ -113,7 +120,7 @@ export interface KeyRepository {
   /** Ends every grace period of old secrets of this key (on revoke). */
   expireOldSecrets(id: string, now: Millis): Promise<void>;
   delete(id: string): Promise<void>;
-  /** The key whose current or old secret has this hash. */
+  /** The key whose current or old secret has this hash; `credits.remaining` is what is not leased. */
   findByHash(hash: string): Promise<KeyForVerification | undefined>;
   /** How many secret hashes exist (current and old). */
   countHashes(): Promise<number>;
@@ -121,7 +128,8 @@ export interface KeyRepository {
   scanHashes(add: (hash: string) => void): Promise<number>;
   /**
    * Refills the key's credits to the refill amount if they were last refilled before
-   * `periodStart`; atomic and idempotent.
+   * `periodStart`; atomic and idempotent. A refill bumps the credits generation (see
+   * `CreditLeaseStore`), as does every `update` that sets `credits`, in the same statement.
    */
   refillCredits(id: string, periodStart: Millis): Promise<void>;
   /**
@@ -185,6 +193,7 @@ export interface CacheEvents {
 export interface Repositories {
   cacheEvents: CacheEvents;
   providerKeys: ProviderKeyRepository;
+  webhooks: WebhookRepository;
   users: UserRepository;
   sessions: SessionRepository;
   throttle: LoginThrottle;
@@ -207,6 +216,62 @@ export interface CacheEventSource {
   start(onEvent: (event: CacheEvent) => void, onHealth: (healthy: boolean) => void): Promise<() => Promise<void>>;
 }
 
+/** What a credit lease takes from: a key's credits or a team's balance. */
+export interface CreditSubject {
+  kind: 'key' | 'team';
+  id: string;
+}
+
+/** The unspent rest of a lease, to give back. */
+export interface CreditLeaseReturn {
+  leaseId: string;
+  /** Credits of the lease its holder did not spend (its exact count: the holder spent the rest). */
+  rest: number;
+}
+
+export interface CreditLeaseGrantRequest {
+  /** The new lease's id (`lse_…`). */
+  leaseId: string;
+  /** The instance that will hold it. */
+  instanceId: string;
+  subject: CreditSubject;
+  /** How many credits to take when `remaining` are not leased; 0 takes none. */
+  size(remaining: number): number;
+  now: Millis;
+  expiresAt: Millis;
+  /** A lease of the same holder to give back first, in the same transaction, as `giveBack` does. */
+  giveBack: CreditLeaseReturn | null;
+}
+
+/**
+ * Credit leases: blocks of a key's credits or a team's balance granted to one instance, which
+ * spends them in memory and gives back the rest. Every subject carries a credits generation,
+ * bumped in the same statement by every owner change of its credits and by every refill.
+ */
+export interface CreditLeaseStore {
+  /**
+   * In one transaction: gives back `giveBack`; deletes the subject's expired leases (giving
+   * nothing back); then takes `size(remaining)` credits from the subject only while its remaining
+   * stays ≥ 0, and records the lease with the subject's current generation. Keys with a refill and
+   * subjects without credits are never leased. Returns how many were granted (0: none) and the
+   * remaining left in the database after it (null: the subject has no credits to lease).
+   */
+  grant(request: CreditLeaseGrantRequest): Promise<{ granted: number; remaining: number | null }>;
+  /**
+   * In one transaction, for each lease: deletes its row and, only if the row still existed and
+   * the subject's generation is still the lease's, adds `rest` back. So a rest is applied at most
+   * once, and never to credits an owner has reset (or a refill has refilled) since the grant.
+   */
+  giveBack(returns: CreditLeaseReturn[]): Promise<void>;
+  /** Records how much of each lease is spent so far, for reads only (never to give credits back). */
+  report(spent: Array<{ leaseId: string; spent: number }>): Promise<void>;
+  /**
+   * Deletes every lease expired at `now`, giving nothing back: its holder may have crashed, so its
+   * true rest is unknown. Returns how many.
+   */
+  sweep(now: Millis): Promise<number>;
+}
+
 export interface SpendRequest {
   keyId: string;
   teamId: string;
@@ -217,14 +282,22 @@ export interface SpendRequest {
   teamBalance: boolean;
 }
 
+export interface SpendResult {
+  remaining: number | null;
+  teamRemaining: number | null;
+}
+
 /** The storage as a whole: repositories, and transactions that give repositories bound to them. */
 export interface Store extends Repositories {
   /**
    * Spends `cost` from the key's credits and the team's balance, all or nothing, atomically:
-   * each only while it stays ≥ 0. Returns the key's remaining credits (null when it has none),
-   * or null when either could not pay (then neither was charged).
+   * each only while it stays ≥ 0. Returns the key's remaining credits (null when it has none) and
+   * the team's (null when not charged or unlimited), or null when either could not pay (then
+   * neither was charged). Only what is not leased can be spent here.
    */
-  spendCredits(request: SpendRequest): Promise<{ remaining: number | null } | null>;
+  spendCredits(request: SpendRequest): Promise<SpendResult | null>;
+  /** Credit leases (see `CreditLeaseStore`); outside `transaction`, each call is its own. */
+  creditLeases: CreditLeaseStore;
   /** Applies batched usage counts (see usage-buffer.ts for the guarantees). */
   writeUsage(batch: UsageBatch): Promise<void>;
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */

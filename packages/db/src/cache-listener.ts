@@ -38,7 +38,9 @@ export function createPgCacheEventSource(options: { url: string; channel: string
       };
 
       async function connect(): Promise<void> {
-        const c = new pg.Client({ connectionString: options.url });
+        // A connection attempt to a database that does not answer is given up and retried, not awaited
+        // forever; TCP keepalive lets the OS notice a connection that vanished without closing.
+        const c = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 2_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
         c.on('error', () => lost(c));
         c.on('end', () => lost(c));
         c.on('notification', (message) => {

@@ -5,6 +5,8 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import * as m0001 from './migrations/0001_initial';
 import * as m0002 from './migrations/0002_provider_keys';
+import * as m0003 from './migrations/0003_credit_leases';
+import * as m0004 from './migrations/0004_webhooks';
 import type { Database } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -17,6 +19,8 @@ export interface DatabaseOptions {
   schema?: string | undefined;
   /** PostgreSQL only: pool size. */
   poolSize?: number | undefined;
+  /** PostgreSQL only: how long a query waits for a connection (a free one, or a new one) before it fails. */
+  connectionTimeoutMs?: number | undefined;
 }
 
 export interface DatabaseHandle {
@@ -29,7 +33,7 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-const migrations: Record<string, Migration> = { '0001_initial': m0001, '0002_provider_keys': m0002 };
+const migrations: Record<string, Migration> = { '0001_initial': m0001, '0002_provider_keys': m0002, '0003_credit_leases': m0003, '0004_webhooks': m0004 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
@@ -48,11 +52,20 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
+      // pg waits forever by default: a database that went away must fail queries fast (503), not hang them.
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 2_000,
+      // Lets the OS notice (in minutes, not hours) a peer that vanished without closing the connection.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       types: pgTypes,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => {});
+    // Nor one that is checked out: pg emits 'error' on it too (besides failing its query), and the
+    // pool only listens while the client is idle. The failed query reports the trouble; the pool
+    // then drops the client on release, as it is no longer queryable.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', file: null, sqlite: null, close: () => db.destroy() };
   }

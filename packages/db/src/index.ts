@@ -3,3 +3,4 @@ export { createStore, CACHE_CHANNEL } from './store';
 export { createUsageSink } from './usage-sink';
 export { createPgCacheEventSource } from './cache-listener';
 export type { Database } from './schema';
+export { createRedisRateLimiter, type RedisRateLimiter, type RedisRateLimiterOptions, type RateLimiterLogger } from './redis-rate-limiter';

@@ -7,7 +7,7 @@ export interface Database {
   users: { id: string; email: string; name: string; password_hash: string; created_at: number };
   sessions: { id: string; token_hash: string; user_id: string; created_at: number; last_seen_at: number; expires_at: number };
   login_throttle: { email: string; window_start: number; count: number };
-  teams: { id: string; name: string; credits_balance: number | null; personal_of: string | null; created_at: number };
+  teams: { id: string; name: string; credits_balance: number | null; credits_generation: number; personal_of: string | null; created_at: number };
   members: { team_id: string; user_id: string; role: string; joined_at: number };
   invitations: {
     id: string;
@@ -42,6 +42,8 @@ export interface Database {
     refill_amount: number | null;
     refill_interval: string | null;
     refilled_at: number | null;
+    /** Bumped by every change of the credits (owner change, refill): the lease replay guard. */
+    credits_generation: number;
     rate_limit: number | null;
     rate_window_seconds: number | null;
     metadata: string;
@@ -79,5 +81,58 @@ export interface Database {
     created_by_id: string | null;
     created_by_name: string | null;
   };
+  /** Blocks of credits granted to one instance each (see credit-leases.repository.ts). */
+  credit_leases: {
+    id: string;
+    instance_id: string;
+    subject_kind: string;
+    subject_id: string;
+    granted: number;
+    /** As last reported by the holder; informational (reads), never used to give credits back. */
+    spent: number;
+    generation: number;
+    created_at: number;
+    expires_at: number;
+  };
   service_tokens: { id: string; name: string; token_hash: string; created_at: number; revoked_at: number | null; last_used_at: number | null };
+  /** Webhooks; the signing secret only sealed (see webhooks.repository.ts). `events` is a JSON array. */
+  webhooks: {
+    id: string;
+    team_id: string;
+    url: string;
+    events: string;
+    enabled: number;
+    secret_ciphertext: string;
+    secret_data_key: string;
+    master_key_id: string;
+    format_version: number;
+    created_at: number;
+    updated_at: number;
+    created_by_id: string | null;
+    created_by_name: string | null;
+  };
+  webhook_deliveries: {
+    id: string;
+    webhook_id: string;
+    team_id: string;
+    event_id: string;
+    event_type: string;
+    payload: string;
+    status: string;
+    attempts: number;
+    next_attempt_at: number | null;
+    lock_token: string | null;
+    locked_until: number | null;
+    created_at: number;
+    delivered_at: number | null;
+  };
+  webhook_attempts: {
+    id: string;
+    delivery_id: string;
+    number: number;
+    at: number;
+    status_code: number | null;
+    duration_ms: number;
+    error: string | null;
+  };
 }

@@ -12,10 +12,13 @@ import type {
   Repositories,
   Role,
   SpendRequest,
+  SpendResult,
   Store,
 } from '@keysmith/core';
+import { createCreditLeaseRepository } from './credit-leases.repository';
 import type { Dialect } from './database';
 import { createProviderKeyRepository } from './provider-keys.repository';
+import { createWebhookRepository } from './webhooks.repository';
 import { createUsageSink } from './usage-sink';
 import type { Database } from './schema';
 
@@ -25,7 +28,14 @@ export const CACHE_CHANNEL = 'keysmith_cache';
 type Db = Kysely<Database> | Transaction<Database>;
 type KeyRow = Selectable<Database['api_keys']>;
 
-function toKey(row: KeyRow): ApiKey {
+/**
+ * What open credit leases of the key's current credits generation still hold, as their holders
+ * last reported: reads show it as part of `remaining`, though the database has lent it out.
+ */
+const keyLeased = sql<number>`(select coalesce(sum(l.granted - l.spent), 0) from credit_leases l where l.subject_kind = 'key' and l.subject_id = api_keys.id and l.generation = api_keys.credits_generation)`;
+const teamLeased = sql<number>`(select coalesce(sum(l.granted - l.spent), 0) from credit_leases l where l.subject_kind = 'team' and l.subject_id = teams.id and l.generation = teams.credits_generation)`;
+
+function toKey(row: KeyRow & { credits_leased?: number }): ApiKey {
   return {
     id: row.id,
     teamId: row.team_id,
@@ -46,7 +56,7 @@ function toKey(row: KeyRow): ApiKey {
         ? null
         : {
             limit: row.credits_limit,
-            remaining: row.credits_remaining,
+            remaining: row.credits_remaining + Number(row.credits_leased ?? 0),
             refill:
               row.refill_amount === null || row.refill_interval === null
                 ? null
@@ -146,6 +156,7 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
       },
     },
     providerKeys: createProviderKeyRepository(db),
+    webhooks: createWebhookRepository(db, dialect),
     users: {
       async insert(user) {
         const result = await db
@@ -209,19 +220,29 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
       async insert(team) {
         await db
           .insertInto('teams')
-          .values({ id: team.id, name: team.name, credits_balance: team.creditsBalance, personal_of: team.personalOf, created_at: team.createdAt })
+          .values({ id: team.id, name: team.name, credits_balance: team.creditsBalance, credits_generation: 0, personal_of: team.personalOf, created_at: team.createdAt })
           .execute();
       },
       async findById(id) {
-        const row = await db.selectFrom('teams').selectAll().where('id', '=', id).executeTakeFirst();
-        return row && { id: row.id, name: row.name, creditsBalance: row.credits_balance, personalOf: row.personal_of, createdAt: row.created_at };
+        const row = await db.selectFrom('teams').selectAll().select(teamLeased.as('credits_leased')).where('id', '=', id).executeTakeFirst();
+        return (
+          row && {
+            id: row.id,
+            name: row.name,
+            creditsBalance: row.credits_balance === null ? null : row.credits_balance + Number(row.credits_leased),
+            personalOf: row.personal_of,
+            createdAt: row.created_at,
+          }
+        );
       },
       async update(id, changes) {
         const set: Partial<Database['teams']> = {};
         if (changes.name !== undefined) set.name = changes.name;
         if (changes.creditsBalance !== undefined) set.credits_balance = changes.creditsBalance;
         if (Object.keys(set).length === 0) return;
-        await db.updateTable('teams').set(set).where('id', '=', id).execute();
+        // A new balance is a new generation: a lease of the old one can never give its rest back into it.
+        const generation = changes.creditsBalance !== undefined ? { credits_generation: sql<number>`credits_generation + 1` } : {};
+        await db.updateTable('teams').set({ ...set, ...generation }).where('id', '=', id).execute();
       },
       async listForUser(userId) {
         const rows = await db
@@ -348,18 +369,20 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
             refilled_at: null,
             rate_limit: null,
             rate_window_seconds: null,
+            credits_generation: 0,
             ...keyColumns({ credits: key.credits, rateLimit: key.rateLimit }),
           })
           .execute();
       },
       async find(teamId, id) {
-        const row = await db.selectFrom('api_keys').selectAll().where('team_id', '=', teamId).where('id', '=', id).executeTakeFirst();
+        const row = await db.selectFrom('api_keys').selectAll().select(keyLeased.as('credits_leased')).where('team_id', '=', teamId).where('id', '=', id).executeTakeFirst();
         return row && toKey(row);
       },
       async findForUpdate(teamId, id) {
         const row = await db
           .selectFrom('api_keys')
           .selectAll()
+          .select(keyLeased.as('credits_leased'))
           .where('team_id', '=', teamId)
           .where('id', '=', id)
           .$if(forUpdate, (qb) => qb.forUpdate())
@@ -375,6 +398,7 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
         const rows = await db
           .selectFrom('api_keys')
           .selectAll()
+          .select(keyLeased.as('credits_leased'))
           .where((eb) => keyFilter(eb, query))
           .$if(cursor !== null, (qb) =>
             qb.where((eb) => {
@@ -400,7 +424,9 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
       async update(id, changes) {
         const set = keyColumns(changes);
         if (Object.keys(set).length === 0) return;
-        await db.updateTable('api_keys').set(set).where('id', '=', id).execute();
+        // New credits are a new generation: a lease of the old ones can never give its rest back into them.
+        const generation = changes.credits !== undefined ? { credits_generation: sql<number>`credits_generation + 1` } : {};
+        await db.updateTable('api_keys').set({ ...set, ...generation }).where('id', '=', id).execute();
       },
       async replaceSecret(id, oldHash, newHash, prefix, oldValidUntil, now) {
         await db.insertInto('api_key_old_secrets').values({ hash: oldHash, key_id: id, valid_until: oldValidUntil }).execute();
@@ -458,7 +484,7 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
       async refillCredits(id, periodStart) {
         await db
           .updateTable('api_keys')
-          .set({ credits_remaining: sql<number>`refill_amount`, refilled_at: periodStart })
+          .set({ credits_remaining: sql<number>`refill_amount`, refilled_at: periodStart, credits_generation: sql<number>`credits_generation + 1` })
           .where('id', '=', id)
           .where('refill_amount', 'is not', null)
           .where((eb) => eb.or([eb('refilled_at', 'is', null), eb('refilled_at', '<', periodStart)]))
@@ -650,13 +676,14 @@ class InsufficientTeamCredits extends Error {}
  */
 function createSqliteSpend(sqlite: BetterSqlite3.Database) {
   const refill = sqlite.prepare(
-    'update api_keys set credits_remaining = refill_amount, refilled_at = ? where id = ? and refill_amount is not null and (refilled_at is null or refilled_at < ?)',
+    'update api_keys set credits_remaining = refill_amount, refilled_at = ?, credits_generation = credits_generation + 1 where id = ? and refill_amount is not null and (refilled_at is null or refilled_at < ?)',
   );
   const spendKey = sqlite.prepare('update api_keys set credits_remaining = credits_remaining - ? where id = ? and credits_remaining >= ? returning credits_remaining');
   const spendTeam = sqlite.prepare('update teams set credits_balance = credits_balance - ? where id = ? and credits_balance >= ? returning credits_balance');
   const teamBalance = sqlite.prepare('select credits_balance from teams where id = ?');
-  return sqlite.transaction((request: SpendRequest): { remaining: number | null } | null => {
+  return sqlite.transaction((request: SpendRequest): SpendResult | null => {
     let remaining: number | null = null;
+    let teamRemaining: number | null = null;
     if (request.keyCredits) {
       const period = request.keyCredits.refillPeriodStart;
       if (period !== null) refill.run(period, request.keyId, period);
@@ -664,11 +691,15 @@ function createSqliteSpend(sqlite: BetterSqlite3.Database) {
       if (!row) return null;
       remaining = row.credits_remaining;
     }
-    if (request.teamBalance && !spendTeam.get(request.cost, request.teamId, request.cost)) {
-      const team = teamBalance.get(request.teamId) as { credits_balance: number | null } | undefined;
-      if (team && team.credits_balance !== null) throw new InsufficientTeamCredits();
+    if (request.teamBalance) {
+      const spent = spendTeam.get(request.cost, request.teamId, request.cost) as { credits_balance: number } | undefined;
+      if (spent) teamRemaining = spent.credits_balance;
+      else {
+        const team = teamBalance.get(request.teamId) as { credits_balance: number | null } | undefined;
+        if (team && team.credits_balance !== null) throw new InsufficientTeamCredits();
+      }
     }
-    return { remaining };
+    return { remaining, teamRemaining };
   });
 }
 
@@ -681,20 +712,25 @@ export function createStore(db: Kysely<Database>, dialect: Dialect, options: { c
   const repositories = createRepositories(db, dialect, channel);
   const transaction: Store['transaction'] = (fn) => db.transaction().execute((trx) => fn(createRepositories(trx, dialect, channel)));
 
-  async function spendCredits(request: SpendRequest): Promise<{ remaining: number | null } | null> {
+  async function spendCredits(request: SpendRequest): Promise<SpendResult | null> {
     try {
       // While Kysely holds a transaction open on the one SQLite connection, our statements would
       // join it; then take the ordinary (queued) path instead.
       if (sqlite && sqliteSpend && !sqlite.inTransaction) return sqliteSpend(request);
       return await transaction(async (tx) => {
         let remaining: number | null = null;
+        let teamRemaining: number | null = null;
         if (request.keyCredits) {
           if (request.keyCredits.refillPeriodStart !== null) await tx.keys.refillCredits(request.keyId, request.keyCredits.refillPeriodStart);
           remaining = await tx.keys.consumeCredits(request.keyId, request.cost);
           if (remaining === null) return null;
         }
-        if (request.teamBalance && (await tx.teamCredits.consume(request.teamId, request.cost)) === null) throw new InsufficientTeamCredits();
-        return { remaining };
+        if (request.teamBalance) {
+          const team = await tx.teamCredits.consume(request.teamId, request.cost);
+          if (team === null) throw new InsufficientTeamCredits();
+          if (team !== 'unlimited') teamRemaining = team;
+        }
+        return { remaining, teamRemaining };
       });
     } catch (error) {
       if (error instanceof InsufficientTeamCredits) return null;
@@ -706,6 +742,7 @@ export function createStore(db: Kysely<Database>, dialect: Dialect, options: { c
     ...repositories,
     transaction,
     spendCredits,
+    creditLeases: createCreditLeaseRepository(db, dialect),
     writeUsage: (batch) => usageSink.write(batch),
     async ping() {
       try {

@@ -1,7 +1,8 @@
-import { hashSecret, parseKey } from '../key-format';
+import { hashSecret, isWellFormedKey } from '../key-format';
 import type { Clock } from '../clock';
 import { KeysmithError } from '../errors';
 import type { KeyForVerification, RateLimiter, Store } from '../ports';
+import type { CreditCharge, CreditLeases } from './credit-leases';
 import type { KeyCache } from './key-cache';
 import type { UsageBuffer } from './usage-buffer';
 import { decide, refillPeriodStart } from './decision';
@@ -47,6 +48,8 @@ export interface VerifyServiceOptions {
   outageGraceMs?: number;
   /** Which hashes may exist: a "certainly not" answers NOT_FOUND without a lookup. */
   knownHashes?: { mightExist(hash: string): boolean };
+  /** Blocks of credits leased to this instance; without it every spend is a database round trip. */
+  creditLeases?: CreditLeases;
 }
 
 export interface VerifyService {
@@ -72,19 +75,27 @@ function unavailable(): KeysmithError {
 
 /**
  * Creates the verifier. The hot path reads key records from the cache, decides in memory,
- * touches the database only to spend credits (guarded atomic updates), and counts uses in
- * memory for batched writes.
+ * touches the database only to spend credits (a grant per leased block, or guarded atomic
+ * updates when few credits are left), and counts uses in memory for batched writes.
  */
-export function createVerifyService({ store, clock, rateLimiter, cache, usage, health, outageGraceMs = 0, knownHashes }: VerifyServiceOptions): VerifyService {
-  async function lookup(hash: string): Promise<KeyForVerification | undefined> {
+export function createVerifyService({ store, clock, rateLimiter, cache, usage, health, outageGraceMs = 0, knownHashes, creditLeases }: VerifyServiceOptions): VerifyService {
+  /**
+   * What memory knows of a hash: its record, `null` when it certainly names no key, or `undefined`
+   * when the database must be asked. Synchronous, so a cached key costs no promise.
+   */
+  function recall(hash: string): KeyForVerification | null | undefined {
     const downSince = health?.since() ?? null;
     // Strict by default: during an outage not even cached keys verify, since revocations cannot arrive.
     if (downSince !== null && clock.now() - downSince >= outageGraceMs) throw unavailable();
     const cached = cache.lookup(hash);
     if (cached.kind === 'hit') return cached.key;
-    if (cached.kind === 'absent') return undefined;
-    if (knownHashes && !knownHashes.mightExist(hash)) return undefined;
+    if (cached.kind === 'absent') return null;
+    if (knownHashes && !knownHashes.mightExist(hash)) return null;
     if (downSince !== null) throw unavailable();
+    return undefined;
+  }
+
+  async function lookup(hash: string): Promise<KeyForVerification | undefined> {
     const epoch = cache.epoch();
     let key: KeyForVerification | undefined;
     try {
@@ -96,16 +107,29 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
     return key;
   }
 
-  /** Spends `cost` from the key's and the team's credits at once; null if either cannot pay. */
+  /**
+   * Spends `cost` from the key's and the team's credits at once; null if either cannot pay. From
+   * this instance's leased blocks when it can (no round trip), otherwise per request in the database.
+   */
   async function spend(key: KeyForVerification, cost: number, now: number): Promise<{ remaining: number | null } | null> {
+    const charge: CreditCharge = {
+      cost,
+      // Refill keys are spent per request: a refill must never meet a block of the period before.
+      key: key.credits ? { id: key.id, leasable: key.credits.refill === null, remaining: key.credits.remaining } : null,
+      team: key.teamHasBalance ? { id: key.teamId } : null,
+    };
     try {
-      return await store.spendCredits({
+      const leased = creditLeases ? await creditLeases.spend(charge) : null;
+      if (leased) return leased;
+      const spent = await store.spendCredits({
         keyId: key.id,
         teamId: key.teamId,
         cost,
         keyCredits: key.credits ? { refillPeriodStart: key.credits.refill ? refillPeriodStart(key.credits.refill.interval, now) : null } : null,
         teamBalance: key.teamHasBalance,
       });
+      if (!spent) return null;
+      return creditLeases ? creditLeases.observe(charge, spent) : { remaining: spent.remaining };
     } catch {
       throw unavailable();
     }
@@ -113,17 +137,18 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
 
   return {
     async verify(request) {
-      const parsed = parseKey(request.key);
-      if (!parsed.ok) return { valid: false, code: 'MALFORMED' };
-      const key = await lookup(hashSecret(request.key));
+      if (!isWellFormedKey(request.key)) return { valid: false, code: 'MALFORMED' };
+      const hash = hashSecret(request.key);
+      const recalled = recall(hash);
+      const key = recalled === undefined ? await lookup(hash) : recalled;
       if (!key) return { valid: false, code: 'NOT_FOUND' };
 
       const now = clock.now();
-      const fields = knownFields(key);
       const rejected = () => usage.record(key.id, key.teamId, now, { valid: false, creditsUsed: 0 });
       const decision = decide(key, request.scopes ?? [], now);
       if (!decision.ok) {
         rejected();
+        const fields = knownFields(key);
         return decision.code === 'INSUFFICIENT_SCOPES'
           ? { valid: false, code: decision.code, missingScopes: decision.missingScopes, ...fields }
           : { valid: false, code: decision.code, ...fields };
@@ -135,7 +160,7 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
         const resetAt = new Date(hit.resetAt).toISOString();
         if (!hit.allowed) {
           rejected();
-          return { valid: false, code: 'RATE_LIMITED', rateLimit: { limit: key.rateLimit.limit, remaining: 0, resetAt }, ...fields };
+          return { valid: false, code: 'RATE_LIMITED', rateLimit: { limit: key.rateLimit.limit, remaining: 0, resetAt }, ...knownFields(key) };
         }
         rateLimit = { limit: key.rateLimit.limit, remaining: hit.remaining, resetAt };
       }
@@ -146,12 +171,24 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
         const spent = await spend(key, cost, now);
         if (!spent) {
           rejected();
-          return { valid: false, code: 'USAGE_EXCEEDED', ...fields };
+          return { valid: false, code: 'USAGE_EXCEEDED', ...knownFields(key) };
         }
         credits = spent.remaining === null ? null : { remaining: spent.remaining };
       }
       usage.record(key.id, key.teamId, now, { valid: true, creditsUsed: cost });
-      return { valid: true, code: 'VALID', ...fields, credits, rateLimit };
+      // One literal, no spread: this object is built for every VALID answer.
+      return {
+        valid: true,
+        code: 'VALID',
+        keyId: key.id,
+        teamId: key.teamId,
+        name: key.name,
+        scopes: key.scopes,
+        metadata: key.metadata,
+        expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
+        credits,
+        rateLimit,
+      };
     },
   };
 }
