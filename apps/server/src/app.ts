@@ -32,6 +32,7 @@ import {
   type Store,
   type Vault,
 } from '@keysmith/core';
+import { isPoolExhausted } from '@keysmith/db';
 import type { Config } from './config';
 import { createRequestAuth } from './http/auth';
 import { installErrorHandling, sendError } from './http/errors';
@@ -82,7 +83,10 @@ export const REDACT_PATHS = [
   'secret',
 ];
 
-/** The store, reporting every failed verification query so the instance knows the database is down. */
+/**
+ * The store, reporting failed verification queries so the instance knows the database is down.
+ * A query that only found the pool busy is not reported: load must shed requests, not mark an outage.
+ */
 function observeFailures(store: Store, onFailure: () => void): Store {
   const findByHash = store.keys.findByHash.bind(store.keys);
   return {
@@ -91,7 +95,7 @@ function observeFailures(store: Store, onFailure: () => void): Store {
       ...store.keys,
       findByHash: (hash) =>
         findByHash(hash).catch((error: unknown) => {
-          onFailure();
+          if (!isPoolExhausted(error)) onFailure();
           throw error;
         }),
     },

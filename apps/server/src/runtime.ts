@@ -6,7 +6,7 @@ import type { Config } from './config';
 export async function openStore(config: Config): Promise<{ handle: DatabaseHandle; store: Store }> {
   const handle = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(handle.db);
-  return { handle, store: createStore(handle.db, handle.dialect, { sqlite: handle.sqlite }) };
+  return { handle, store: createStore(handle.db, handle.dialect, { sqlite: handle.sqlite, ping: handle.ping }) };
 }
 
 export { cryptoRandom, systemClock };

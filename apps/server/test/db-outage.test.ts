@@ -1,4 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyForVerification, Store } from '@keysmith/core';
@@ -85,16 +86,24 @@ async function proxied(): Promise<{ proxy: TcpProxy; url: string }> {
   return { proxy, url: url.toString() };
 }
 
+interface SetupOptions {
+  /** Gives the invalidation channel a proxy of its own. */
+  channelApart?: boolean;
+  /** The app's pool size and how long its queries wait for a connection (see buildTestApp). */
+  poolSize?: number;
+  connectionTimeoutMs?: number;
+}
+
 /**
  * An app whose pool and invalidation channel both go through a proxy to the test PostgreSQL,
- * as one database that goes away would; `channelApart` gives the channel a proxy of its own.
+ * as one database that goes away would.
  */
-async function setup(env: Record<string, string> = {}, { channelApart = false } = {}): Promise<Outage> {
+async function setup(env: Record<string, string> = {}, { channelApart = false, poolSize, connectionTimeoutMs }: SetupOptions = {}): Promise<Outage> {
   const { proxy, url } = await proxied();
   const channel = channelApart ? await proxied() : { proxy, url };
   const { probe, wrap } = lookupProbe();
   // Short flushes, so flushes fail during the outage and must be retried once it is over.
-  t = await buildTestApp({ databaseUrl: url, cacheEventsUrl: channel.url, wrapStore: wrap, env: { KEYSMITH_USAGE_FLUSH_MS: '50', ...env } });
+  t = await buildTestApp({ databaseUrl: url, cacheEventsUrl: channel.url, wrapStore: wrap, poolSize, connectionTimeoutMs, env: { KEYSMITH_USAGE_FLUSH_MS: '50', ...env } });
   const app = t;
   const owner = await app.signup();
   const rawKeys: string[] = [];
@@ -161,6 +170,23 @@ async function storedUsageCount(t: TestApp, keyId: string): Promise<number> {
   try {
     const { rows } = await client.query<{ usage_count: string }>(`select usage_count from ${t.schema}.api_keys where id = $1`, [keyId]);
     return Number(rows[0]?.usage_count);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Holds one of the app's pooled connections with a query of `seconds`, named after its schema. */
+function holdConnection(t: TestApp, seconds: number): Promise<unknown> {
+  return sql`select pg_sleep(${seconds}) as ${sql.id(`hold_${t.schema}`)}`.execute(t.handle.db);
+}
+
+/** Whether the holding query is running, as PostgreSQL sees it over a connection of its own. */
+async function holding(t: TestApp): Promise<boolean> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`select 1 from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and position($1 in query) > 0`, [`hold_${t.schema}`]);
+    return rows.length > 0;
   } finally {
     await client.end();
   }
@@ -351,5 +377,45 @@ describe.skipIf(dialect !== 'postgres')('verification while PostgreSQL goes away
         await sibling.close();
       }
     });
+  });
+});
+
+describe.skipIf(dialect !== 'postgres')('verification while every pooled connection is busy (overload, not an outage)', () => {
+  it('sheds only what could not get a connection: cached keys stay VALID, /readyz stays 200, nothing is marked down', async () => {
+    // One connection, and a short wait for it: a single long query exhausts the pool.
+    const o = await setup({}, { poolSize: 1, connectionTimeoutMs: 300 });
+    const cached = await o.createKey();
+    const uncached = await o.createKey();
+    await o.cache(cached.rawKey);
+
+    // The pool's only connection is held by a long query through the app's own handle.
+    let held = true;
+    const hold = holdConnection(o.t, 4).finally(() => {
+      held = false;
+    });
+    await expect.poll(() => holding(o.t), { timeout: RECOVERY_MS }).toBe(true);
+
+    const lookups = o.probe.lookups;
+    expect((await o.verify(cached.rawKey)).json().code).toBe('VALID');
+    // The ping has a connection of its own, so it does not queue behind the busy pool.
+    expect((await within('/readyz', o.t.request({ url: '/readyz' }))).statusCode).toBe(200);
+    // A key that needs the database waits for the pool, then is shed with a 503…
+    const shed = await o.verify(uncached.rawKey);
+    if (shed.statusCode === 503) expectUnavailable(shed);
+    else expect(shed.json().code).toBe('VALID');
+    // …which does not mark the database down: the cached key still answers (the grace is 0).
+    expect((await o.verify(cached.rawKey)).json().code).toBe('VALID');
+    // Nor does the health check, which has run at least once since (every second).
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect((await o.verify(cached.rawKey)).json().code).toBe('VALID');
+    expect((await within('/readyz', o.t.request({ url: '/readyz' }))).statusCode).toBe(200);
+    // All of this happened while the pool was still held, and the cached answers read nothing.
+    expect(held).toBe(true);
+    expect(o.probe.lookups - lookups).toBe(1);
+
+    await hold;
+    expect((await o.verify(uncached.rawKey)).json().code).toBe('VALID');
+    expect((await o.verify(cached.rawKey)).json().code).toBe('VALID');
+    expectNoRawKeyLogged(o);
   });
 });

@@ -64,6 +64,10 @@ export interface TestAppOptions {
   cacheEventsUrl?: string;
   /** The app's rate limiter (e.g. a Redis one); the in-memory default otherwise. */
   rateLimiter?: RateLimiter;
+  /** PostgreSQL only: the size of this app's pool (10 by default). */
+  poolSize?: number;
+  /** PostgreSQL only: how long this app's queries wait for a pooled connection (2 s by default). */
+  connectionTimeoutMs?: number;
 }
 
 export interface SiblingOptions {
@@ -128,7 +132,7 @@ async function startApp(
   });
   const app = await buildApp({
     config,
-    store: wrapStore(createStore(handle.db, handle.dialect, { cacheChannel, sqlite: handle.sqlite })),
+    store: wrapStore(createStore(handle.db, handle.dialect, { cacheChannel, sqlite: handle.sqlite, ping: handle.ping })),
     cacheEvents: handle.dialect === 'postgres' && cacheEventsUrl ? createPgCacheEventSource({ url: cacheEventsUrl, channel: cacheChannel }) : null,
     clock,
     random: cryptoRandom,
@@ -206,7 +210,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   // Siblings are other processes on the database itself, not behind this app's proxy.
   const siblingUrl = options.databaseUrl !== undefined ? TEST_PG_URL : config.databaseUrl;
-  const opened = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema });
+  const opened = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema, poolSize: options.poolSize, connectionTimeoutMs: options.connectionTimeoutMs });
   // Closing twice is harmless, so a test may close the database itself (e.g. to see /readyz fail).
   let databaseClosed: Promise<void> | undefined;
   const handle: DatabaseHandle = { ...opened, close: () => (databaseClosed ??= opened.close()) };

@@ -137,8 +137,6 @@ export interface KeyRepository {
    * remaining, or null when it would go below zero.
    */
   consumeCredits(id: string, cost: number): Promise<number | null>;
-  /** Adds one use atomically (never read-modify-write) and sets lastUsedAt. */
-  recordUse(id: string, at: Millis): Promise<void>;
 }
 
 export interface TeamCredits {
@@ -149,9 +147,8 @@ export interface TeamCredits {
   consume(teamId: string, cost: number): Promise<number | null | 'unlimited'>;
 }
 
+/** Reads of the usage series; it is written only through `Store.writeUsage` (exactly once per batch). */
 export interface UsageRepository {
-  /** Adds to the hourly bucket of a key atomically (an upsert that increments). */
-  add(entry: { keyId: string; teamId: string; at: Millis; valid: number; rejected: number; creditsUsed: number }): Promise<void>;
   /** Hourly buckets of one key, or of the whole team when keyId is null, in [from, to). */
   series(teamId: string, keyId: string | null, from: Millis, to: Millis): Promise<UsagePoint[]>;
   byKey(teamId: string, from: Millis, to: Millis): Promise<Array<{ keyId: string; valid: number; rejected: number; creditsUsed: number }>>;
@@ -298,7 +295,11 @@ export interface Store extends Repositories {
   spendCredits(request: SpendRequest): Promise<SpendResult | null>;
   /** Credit leases (see `CreditLeaseStore`); outside `transaction`, each call is its own. */
   creditLeases: CreditLeaseStore;
-  /** Applies batched usage counts (see usage-buffer.ts for the guarantees). */
+  /**
+   * Applies batched usage counts (usageCount, lastUsedAt, the hourly series): the one way usage
+   * is written. Each batch id is applied at most once, so a failed batch may be written again
+   * with the same id (see `UsageSink` in usage-buffer.ts for the guarantees).
+   */
   writeUsage(batch: UsageBatch): Promise<void>;
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;

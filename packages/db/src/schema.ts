@@ -51,6 +51,8 @@ export interface Database {
   };
   api_key_old_secrets: { hash: string; key_id: string; valid_until: number };
   usage_hourly: { key_id: string; team_id: string; hour: number; valid: number; rejected: number; credits_used: number };
+  /** Ids of usage batches already applied, so a batch written again is not counted twice (see usage-sink.ts). */
+  usage_batches: { id: string; applied_at: number };
   audit_logs: {
     id: string;
     team_id: string;

@@ -500,13 +500,6 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
           .executeTakeFirst();
         return row?.credits_remaining ?? null;
       },
-      async recordUse(id, at) {
-        await db
-          .updateTable('api_keys')
-          .set({ usage_count: sql<number>`usage_count + 1`, last_used_at: at })
-          .where('id', '=', id)
-          .execute();
-      },
     },
 
     teamCredits: {
@@ -525,20 +518,6 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
     },
 
     usage: {
-      async add(e) {
-        const hour = Math.floor(e.at / 3_600_000) * 3_600_000;
-        await db
-          .insertInto('usage_hourly')
-          .values({ key_id: e.keyId, team_id: e.teamId, hour, valid: e.valid, rejected: e.rejected, credits_used: e.creditsUsed })
-          .onConflict((oc) =>
-            oc.columns(['key_id', 'hour']).doUpdateSet({
-              valid: sql<number>`usage_hourly.valid + excluded.valid`,
-              rejected: sql<number>`usage_hourly.rejected + excluded.rejected`,
-              credits_used: sql<number>`usage_hourly.credits_used + excluded.credits_used`,
-            }),
-          )
-          .execute();
-      },
       async series(teamId, keyId, from, to) {
         const rows = await db
           .selectFrom('usage_hourly')
@@ -703,8 +682,20 @@ function createSqliteSpend(sqlite: BetterSqlite3.Database) {
   });
 }
 
+export interface StoreOptions {
+  /** The PostgreSQL channel for cache events; CACHE_CHANNEL by default. */
+  cacheChannel?: string;
+  /** The raw SQLite connection, for the synchronous spend path. */
+  sqlite?: BetterSqlite3.Database | null;
+  /**
+   * `store.ping()`: pass `DatabaseHandle.ping`, which does not wait behind a busy pool. Without it
+   * the ping is a `select 1` through the pool, which load can make fail.
+   */
+  ping?: () => Promise<boolean>;
+}
+
 /** The Store over Kysely, for SQLite and PostgreSQL from one implementation. */
-export function createStore(db: Kysely<Database>, dialect: Dialect, options: { cacheChannel?: string; sqlite?: BetterSqlite3.Database | null } = {}): Store {
+export function createStore(db: Kysely<Database>, dialect: Dialect, options: StoreOptions = {}): Store {
   const channel = options.cacheChannel ?? CACHE_CHANNEL;
   const usageSink = createUsageSink(db);
   const sqlite = options.sqlite ?? null;
@@ -745,6 +736,7 @@ export function createStore(db: Kysely<Database>, dialect: Dialect, options: { c
     creditLeases: createCreditLeaseRepository(db, dialect),
     writeUsage: (batch) => usageSink.write(batch),
     async ping() {
+      if (options.ping) return options.ping();
       try {
         await sql`select 1`.execute(db);
         return true;

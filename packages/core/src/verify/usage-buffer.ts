@@ -1,9 +1,15 @@
 import type { Millis } from '../model';
+import { createId, cryptoRandom } from '../random';
 
 const HOUR = 3_600_000;
 
-/** What one flush writes: per key, totals since the last flush, and per hour for the series. */
+/**
+ * What one flush writes: per key, totals since the previous batch, and per hour for the series.
+ * `id` (`ub_…`) names this batch and no other. The buffer writes a failed batch again, with the
+ * same id and the same counts, until it is applied; newer counts go in a later batch.
+ */
 export interface UsageBatch {
+  id: string;
   keys: Array<{ keyId: string; valid: number; lastUsedAt: Millis | null }>;
   hours: Array<{ keyId: string; teamId: string; hour: Millis; valid: number; rejected: number; creditsUsed: number }>;
 }
@@ -12,8 +18,17 @@ export interface UsageSink {
   /**
    * Applies a batch in one transaction with atomic increments (`x = x + n`), never
    * read-modify-write; rows of keys purged meanwhile are skipped, not an error.
+   * Each batch id is applied at most once: a batch whose id was applied before (its write
+   * committed, but the reply was lost) writes nothing and resolves, so writing a batch again
+   * after a failure is always safe. An id is remembered for at least a day.
+   * A rejection says nothing of whether the batch was applied; only a resolve says it was.
    */
   write(batch: UsageBatch): Promise<void>;
+}
+
+export interface UsageBufferOptions {
+  /** A fresh batch id per batch; `ub_` + 20 random base62 characters by default. */
+  newId?: () => string;
 }
 
 interface HourCounts {
@@ -33,12 +48,19 @@ interface KeyCounts {
 }
 
 /**
- * Counts verifications in memory and writes them in batches. Every recorded use is written
- * exactly once: a flush takes the counts it writes, and puts them back if the write fails.
+ * Counts verifications in memory and writes them in batches. Every recorded use is applied
+ * exactly once: a flush takes the pending counts into a batch with a new id; a batch whose
+ * write failed is kept as it was (same id, same counts) and written again, before any newer
+ * counts, until the sink accepts it. As the sink applies an id at most once, a write that
+ * failed after it committed is not counted twice.
  */
-export function createUsageBuffer(sink: UsageSink) {
+export function createUsageBuffer(sink: UsageSink, options: UsageBufferOptions = {}) {
+  const newId = options.newId ?? (() => createId(cryptoRandom, 'ub'));
   // One map lookup per use, by the key id string the cached record holds (its hash is cached too).
   let pending = new Map<string, KeyCounts>();
+  // The batch taken from `pending` and not yet known to be applied: being written, or failed.
+  // Newer counts never join it (its id may already be applied); they wait in `pending`.
+  let unwritten: UsageBatch | null = null;
   let flushing: Promise<void> | null = null;
 
   function hourOf(counts: KeyCounts, keyId: string, teamId: string, hour: Millis): HourCounts {
@@ -52,26 +74,7 @@ export function createUsageBuffer(sink: UsageSink) {
     return created;
   }
 
-  function mergeBack(batch: Map<string, KeyCounts>): void {
-    for (const [keyId, old] of batch) {
-      const current = pending.get(keyId);
-      if (!current) {
-        pending.set(keyId, old);
-        continue;
-      }
-      current.valid += old.valid;
-      current.lastUsedAt = Math.max(current.lastUsedAt ?? 0, old.lastUsedAt ?? 0) || null;
-      for (const h of old.hours) {
-        const into = hourOf(current, h.keyId, h.teamId, h.hour);
-        into.valid += h.valid;
-        into.rejected += h.rejected;
-        into.creditsUsed += h.creditsUsed;
-      }
-    }
-  }
-
-  async function flushOnce(): Promise<void> {
-    if (pending.size === 0) return;
+  function take(): UsageBatch {
     const batch = pending;
     pending = new Map();
     const keys: UsageBatch['keys'] = [];
@@ -80,12 +83,19 @@ export function createUsageBuffer(sink: UsageSink) {
       if (counts.valid > 0) keys.push({ keyId, valid: counts.valid, lastUsedAt: counts.lastUsedAt });
       hours.push(...counts.hours);
     }
-    try {
-      await sink.write({ keys, hours });
-    } catch (error) {
-      mergeBack(batch);
-      throw error;
+    return { id: newId(), keys, hours };
+  }
+
+  /** Writes the failed batch, if any, then one batch of what is pending; stops at the first failure. */
+  async function flushOnce(): Promise<void> {
+    if (unwritten) {
+      await sink.write(unwritten);
+      unwritten = null;
     }
+    if (pending.size === 0) return;
+    unwritten = take();
+    await sink.write(unwritten);
+    unwritten = null;
   }
 
   return {
@@ -102,7 +112,11 @@ export function createUsageBuffer(sink: UsageSink) {
       } else h.rejected += 1;
     },
 
-    /** Writes everything counted so far; concurrent callers share one write at a time. */
+    /**
+     * Writes everything counted so far (a batch that failed before goes first, unchanged);
+     * concurrent callers take turns, one write at a time. Rejects if a write fails: its batch
+     * is kept and written again by the next flush.
+     */
     async flush(): Promise<void> {
       while (flushing) await flushing.catch(() => {});
       flushing = flushOnce();
@@ -113,14 +127,17 @@ export function createUsageBuffer(sink: UsageSink) {
       }
     },
 
-    /** Forgets the pending counts of a key that no longer exists. */
+    /**
+     * Forgets the pending counts of a key that no longer exists. A batch already taken is left as
+     * it was (its id may be applied); the sink skips the rows of purged keys.
+     */
     discard(keyId: string): void {
       pending.delete(keyId);
     },
 
-    /** How many (key, hour) counts wait to be written. */
+    /** How many (key, hour) counts wait to be written, in the failed batch and pending. */
     get pending(): number {
-      let n = 0;
+      let n = unwritten?.hours.length ?? 0;
       for (const counts of pending.values()) n += counts.hours.length;
       return n;
     },
