@@ -353,11 +353,15 @@ async function main(): Promise<void> {
   const bare = await startOwnServer('bare', 'bare.ts', { BARE_RESPONSE: JSON.stringify(validAnswer) });
   const bareUrl = `${bare.origin}/verify`;
 
-  // --- better-auth ------------------------------------------------------------------------------
-  log('starting the better-auth peer (api-key plugin, SQLite)…');
-  const peer = await startOwnServer('better-auth', 'better-auth-peer.ts', { PEER_DB: join(workDir, 'better-auth.db') });
+  // --- better-auth, tuned like Keysmith (the target's peer) and as its docs set SQLite up ---------
+  log('starting the better-auth peer (api-key plugin, SQLite with WAL and synchronous=NORMAL, like Keysmith)…');
+  const peer = await startOwnServer('better-auth', 'better-auth-peer.ts', { PEER_DB: join(workDir, 'better-auth.db'), PEER_SQLITE: 'tuned' });
   const peerKey = String(peer.ready.key);
   const peerUrl = `${peer.origin}/verify`;
+  log('starting the better-auth peer as documented (api-key plugin, new Database(file): SQLite defaults)…');
+  const peerDoc = await startOwnServer('better-auth-documented', 'better-auth-peer.ts', { PEER_DB: join(workDir, 'better-auth-documented.db'), PEER_SQLITE: 'documented' });
+  const peerDocKey = String(peerDoc.ready.key);
+  const peerDocUrl = `${peerDoc.origin}/verify`;
 
   // --- Keysmith on PostgreSQL -------------------------------------------------------------------
   let ksPg: KeysmithInstance | null = null;
@@ -441,21 +445,26 @@ async function main(): Promise<void> {
         },
       ],
     },
-    {
-      id: 'better-auth',
+    ...(
+      [
+        ['better-auth', 'better-auth api-key plugin, SQLite tuned: verify', peerUrl, peerKey],
+        ['better-auth-documented', 'better-auth api-key plugin, SQLite as documented', peerDocUrl, peerDocKey],
+      ] as const
+    ).map(([id, label, url, key]) => ({
+      id,
       parts: [
         {
-          id: 'better-auth',
-          label: 'better-auth api-key plugin, SQLite: verify',
-          target: { url: peerUrl, headers: { authorization: `Bearer ${SERVICE_TOKEN}` }, body: JSON.stringify({ key: peerKey }) },
+          id,
+          label,
+          target: { url, headers: { authorization: `Bearer ${SERVICE_TOKEN}` }, body: JSON.stringify({ key }) },
           connections: CONNECTIONS,
           check: async () => {
-            const r = await postJson(peerUrl, { key: peerKey });
-            if (r.status !== 200 || r.json.valid !== true) throw new Error(`better-auth peer: the key is not valid: ${JSON.stringify(r.json)}`);
+            const r = await postJson(url, { key });
+            if (r.status !== 200 || r.json.valid !== true) throw new Error(`${id} peer: the key is not valid: ${JSON.stringify(r.json)}`);
           },
         },
       ],
-    },
+    })),
   ];
   if (ksPg && pgPlain) {
     const ks = ksPg;
@@ -503,6 +512,23 @@ async function main(): Promise<void> {
   }
   const floodBody = () => `{"key":"${wellFormedRandomKey()}"}`;
   cases.push(
+    {
+      // The flood's baseline: the bare route parsing the same bodies (a new random key each), so
+      // both pay the same for making them in the load generator.
+      id: 'bare-flood',
+      parts: [
+        {
+          id: 'bare-flood',
+          label: 'bare Fastify route, random keys (flood bodies)',
+          target: { url: bareUrl, headers: { authorization: `Bearer ${SERVICE_TOKEN}` }, body: floodBody },
+          connections: CONNECTIONS,
+          check: async () => {
+            const r = await postJson(bareUrl, { key: wellFormedRandomKey() });
+            if (r.status !== 200) throw new Error(`bare route answered ${r.status}`);
+          },
+        },
+      ],
+    },
     {
       id: 'sqlite-flood',
       parts: [
@@ -604,11 +630,14 @@ async function main(): Promise<void> {
   const checks: Check[] = [
     ['verify SQLite / bare route, req/s', ratio(get('sqlite-verify')?.rps, bareS?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
     ['verify SQLite / bare route, p99 latency', ratio(get('sqlite-verify')?.p99, bareS?.p99), '≤ 2 ×', (v) => v <= 2, x],
-    ['verify SQLite / better-auth, req/s', ratio(get('sqlite-verify')?.rps, get('better-auth')?.rps), '≥ 20 ×', (v) => v >= 20, x],
+    ['verify SQLite / better-auth tuned like Keysmith, req/s', ratio(get('sqlite-verify')?.rps, get('better-auth')?.rps), '≥ 20 ×', (v) => v >= 20, x],
+    ['verify SQLite / better-auth as documented, req/s', ratio(get('sqlite-verify')?.rps, get('better-auth-documented')?.rps), '(informative)', null, x],
+    ['bare route / better-auth tuned, req/s (issue: ~27 ×)', ratio(bareS?.rps, get('better-auth')?.rps), '(informative)', null, x],
     ['verify PostgreSQL / bare route, req/s', ratio(get('pg-verify')?.rps, bareS?.rps), '≥ 0.6 ×', (v) => v >= 0.6, x],
     ['credits SQLite / bare route, req/s', ratio(get('sqlite-credits')?.rps, bareS?.rps), '≥ 0.5 ×', (v) => v >= 0.5, x],
     ['credits PostgreSQL / bare route, req/s', ratio(get('pg-credits')?.rps, bareS?.rps), '≥ 0.3 ×', (v) => v >= 0.3, x],
-    ['NOT_FOUND flood SQLite / bare route, req/s', ratio(get('sqlite-flood')?.rps, bareS?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
+    ['NOT_FOUND flood SQLite / bare route with the same bodies, req/s', ratio(get('sqlite-flood')?.rps, get('bare-flood')?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
+    ['NOT_FOUND flood SQLite / bare route with one fixed body, req/s', ratio(get('sqlite-flood')?.rps, bareS?.rps), '(informative)', null, x],
     [
       'valid-key p99 during flood / without flood',
       ratio(get('sqlite-mix-valid')?.p99, get('sqlite-verify')?.p99),
@@ -655,6 +684,7 @@ async function main(): Promise<void> {
   for (const ks of [ksSqlite, ksPg, ksPg2, ksSmall, ksLarge]) if (ks) await stopChild(ks.child);
   await stopChild(bare.child);
   await stopChild(peer.child);
+  await stopChild(peerDoc.child);
 }
 
 try {

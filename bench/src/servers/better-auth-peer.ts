@@ -1,7 +1,10 @@
 // The comparison peer: better-auth with its api-key plugin on SQLite, behind a POST route that
 // takes the same JSON body as Keysmith's verify and answers with better-auth's server-side verify.
 //
-// Env: PORT (required), PEER_DB (SQLite file, required). Prints one JSON line on stdout when ready:
+// Env: PORT (required), PEER_DB (SQLite file, required), PEER_SQLITE: `documented` (the default:
+// `new Database(file)` as better-auth's SQLite docs show it, so SQLite's own defaults: rollback
+// journal, synchronous=FULL) or `tuned` (WAL and synchronous=NORMAL, Keysmith's own settings).
+// Prints one JSON line on stdout when ready:
 // {"ready":true,"port":…,"key":"…"} (the key created at start). Exits when its stdin closes, so it
 // never outlives the benchmark.
 import { randomBytes } from 'node:crypto';
@@ -15,11 +18,15 @@ const port = Number(process.env.PORT);
 const file = process.env.PEER_DB;
 if (!Number.isInteger(port) || port <= 0 || !file) throw new Error('better-auth peer: PORT and PEER_DB are required');
 
+const mode = process.env.PEER_SQLITE ?? 'documented';
+if (mode !== 'documented' && mode !== 'tuned') throw new Error('better-auth peer: PEER_SQLITE must be documented or tuned');
 const sqlite = new Database(file);
-// The same durability settings as Keysmith's embedded SQLite, so the comparison is like for like.
-sqlite.pragma('journal_mode = WAL');
-sqlite.pragma('synchronous = NORMAL');
 sqlite.pragma('busy_timeout = 5000');
+if (mode === 'tuned') {
+  // Keysmith's durability settings for its embedded SQLite, to compare like for like.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+}
 
 const auth = betterAuth({
   baseURL: `http://127.0.0.1:${port}`,
