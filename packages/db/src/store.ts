@@ -20,6 +20,7 @@ import type { Dialect } from './database';
 import { createProviderKeyRepository } from './provider-keys.repository';
 import { createWebhookRepository } from './webhooks.repository';
 import { createUsageSink } from './usage-sink';
+import { newestFirstPage } from './keyset';
 import type { Database } from './schema';
 
 /** The PostgreSQL channel on which instances tell each other what to drop from their key caches. */
@@ -577,26 +578,15 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
           .execute();
       },
       async list(query) {
-        const backwards = query.page.cursor?.direction === 'before';
-        const order = backwards ? 'asc' : 'desc';
-        const op = backwards ? '>' : '<';
-        const cursor = query.page.cursor;
-        const rows = await db
-          .selectFrom('audit_logs')
-          .selectAll()
-          .where('team_id', '=', query.teamId)
-          .$if(query.action !== null, (qb) => qb.where('action', '=', query.action as string))
-          .$if(query.targetId !== null, (qb) => qb.where('target_id', '=', query.targetId as string))
-          .$if(cursor !== null, (qb) =>
-            qb.where((eb) => {
-              const c = cursor as NonNullable<typeof cursor>;
-              return eb.or([eb('created_at', op, Number(c.value)), eb.and([eb('created_at', '=', Number(c.value)), eb('id', op, c.id)])]);
-            }),
-          )
-          .orderBy('created_at', order)
-          .orderBy('id', order)
-          .limit(query.page.limit + 1)
-          .execute();
+        const rows = await newestFirstPage(
+          db
+            .selectFrom('audit_logs')
+            .selectAll()
+            .where('team_id', '=', query.teamId)
+            .$if(query.action !== null, (qb) => qb.where('action', '=', query.action as string))
+            .$if(query.targetId !== null, (qb) => qb.where('target_id', '=', query.targetId as string)),
+          query.page,
+        ).execute();
         return rows.map(
           (r): AuditEntry => ({
             id: r.id,

@@ -10,6 +10,7 @@ import type {
   WebhookRepository,
 } from '@keysmith/core';
 import type { Dialect } from './database';
+import { newestFirstPage } from './keyset';
 import type { Database } from './schema';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -59,11 +60,6 @@ function toAttempt(row: Selectable<Database['webhook_attempts']>): AttemptRecord
 }
 
 /** Keyset paging, newest first, over `created_at, id` (see buildPage in core). */
-function newestFirst(page: PageRequest) {
-  const backwards = page.cursor?.direction === 'before';
-  return { order: backwards ? ('asc' as const) : ('desc' as const), op: backwards ? ('>' as const) : ('<' as const), cursor: page.cursor };
-}
-
 /**
  * Webhooks, their deliveries and the attempts of each, for SQLite and PostgreSQL. Signing secrets
  * are only ever written sealed. Claims are single statements, so two senders never hold one delivery.
@@ -117,21 +113,7 @@ export function createWebhookRepository(db: Db, dialect: Dialect): WebhookReposi
     },
 
     async list({ teamId, page }) {
-      const { order, op, cursor } = newestFirst(page);
-      const rows = await db
-        .selectFrom('webhooks')
-        .selectAll()
-        .where('team_id', '=', teamId)
-        .$if(cursor !== null, (qb) =>
-          qb.where((eb) => {
-            const c = cursor as NonNullable<typeof cursor>;
-            return eb.or([eb('created_at', op, Number(c.value)), eb.and([eb('created_at', '=', Number(c.value)), eb('id', op, c.id)])]);
-          }),
-        )
-        .orderBy('created_at', order)
-        .orderBy('id', order)
-        .limit(page.limit + 1)
-        .execute();
+      const rows = await newestFirstPage(db.selectFrom('webhooks').selectAll().where('team_id', '=', teamId), page).execute();
       return rows.map(toWebhook);
     },
 
@@ -243,21 +225,7 @@ export function createWebhookRepository(db: Db, dialect: Dialect): WebhookReposi
     },
 
     async listDeliveries({ webhookId, page }) {
-      const { order, op, cursor } = newestFirst(page);
-      const rows = await db
-        .selectFrom('webhook_deliveries')
-        .selectAll()
-        .where('webhook_id', '=', webhookId)
-        .$if(cursor !== null, (qb) =>
-          qb.where((eb) => {
-            const c = cursor as NonNullable<typeof cursor>;
-            return eb.or([eb('created_at', op, Number(c.value)), eb.and([eb('created_at', '=', Number(c.value)), eb('id', op, c.id)])]);
-          }),
-        )
-        .orderBy('created_at', order)
-        .orderBy('id', order)
-        .limit(page.limit + 1)
-        .execute();
+      const rows = await newestFirstPage(db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId), page).execute();
       return rows.map(toDelivery);
     },
 
