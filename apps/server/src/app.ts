@@ -16,6 +16,7 @@ import {
   createProviderKeyService,
   createWebhookDelivery,
   createWebhookService,
+  createAlertService,
   type WebhookTransport,
   createAuthService,
   createKeyService,
@@ -47,6 +48,8 @@ import { providerKeyRoutes } from './routes/provider-keys.routes';
 import { webhookRoutes } from './routes/webhooks.routes';
 import { createHttpWebhookTransport } from './webhook-transport';
 import { startWebhookWorker } from './webhook-worker';
+import { alertRoutes } from './routes/alerts.routes';
+import { startAlertsWorker } from './alerts-worker';
 import { teamRoutes } from './routes/teams.routes';
 import { verifyRoutes } from './routes/verify.routes';
 
@@ -124,7 +127,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The verification hot path: key records cached by hash, uses counted in memory and written in batches.
   const cache = createKeyCache({ clock, maxEntries: config.cacheSize, negativeTtlMs: config.negativeCacheMs, maxNegative: 100_000 });
-  const usage = createUsageBuffer({ write: (batch) => store.writeUsage(batch) });
+  // Batches are written through the alert service, which runs the usage rules once each is written (never in verify).
+  const usage = createUsageBuffer({ write: (batch) => alerts.writeUsage(batch) });
   // Every existing secret hash in a Bloom filter, so floods of unknown keys need no lookup.
   const knownHashes = createKnownHashes({ count: () => store.keys.countHashes(), scan: (add) => store.keys.scanHashes(add) });
   // Blocks of credits leased to this instance and spent in memory; this instance's id is on its leases.
@@ -163,6 +167,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     emit: (teamId: string, type: 'key.created' | 'key.revoked' | 'key.regenerated', data: Record<string, unknown>) =>
       webhooks.emit(teamId, type, data).catch((error: unknown) => app.log.error({ err: error, event: type }, 'could not store a webhook event')),
   };
+  // Usage monitoring: rules run after each usage flush and in a periodic sweep; every alert also goes to the webhooks.
+  const alerts = createAlertService({
+    store,
+    clock,
+    random,
+    webhooks,
+    onError: (error, what) => app.log.warn({ err: error }, `alerts: ${what} failed`),
+    beforeRead: () => usage.flush(),
+  });
   const auth = createAuthService({ store, clock, random, hasher });
   const teams = createTeamService({ store, clock, random, invalidate });
   const keys = createKeyService({ store, clock, random, keyPrefix: config.keyPrefix, scopeCatalog: config.scopes, invalidate, beforeRead: () => Promise.all([usage.flush(), creditLeases.report()]).then(() => {}), events: keyEvents });
@@ -268,6 +281,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await dashboardApi.register(auditRoutes, { auditLog, requestAuth });
     await dashboardApi.register(providerKeyRoutes, { providerKeys, requestAuth });
     await dashboardApi.register(webhookRoutes, { webhooks, requestAuth });
+    await dashboardApi.register(alertRoutes, { alerts, requestAuth });
   });
   await app.register(verifyRoutes, { verifier, requestAuth });
 
@@ -286,6 +300,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   leaseTimer.unref();
   // Due webhook deliveries are sent every webhookIntervalMs; stopped (in-flight attempts recorded) on close.
   startWebhookWorker(app, webhookDelivery, config.webhookIntervalMs);
+  // The expiring_soon and unused sweep, every 10 minutes; on close, the rules of the last flush run before the database closes.
+  startAlertsWorker(app, alerts, { flush: () => usage.flush() });
   // With other instances about, a cached record is only trusted while their news can reach us.
   let stopListening: (() => Promise<void>) | null = null;
   if (deps.cacheEvents) {

@@ -27,6 +27,8 @@ interface Objects {
   memberId: string;
   /** A (disabled) webhook of the team. */
   webhookId: string;
+  /** An alert of the team (a revoked key presented). */
+  alertId: string;
 }
 
 interface Route {
@@ -62,6 +64,12 @@ const ROUTES: Route[] = [
   { method: 'DELETE', url: (o) => `/api/v1/webhooks/${o.webhookId}`, permission: 'members.manage', object: true },
   { method: 'POST', url: (o) => `/api/v1/webhooks/${o.webhookId}/test`, body: {}, permission: 'members.manage', object: true },
   { method: 'GET', url: (o) => `/api/v1/webhooks/${o.webhookId}/deliveries`, permission: 'members.manage', object: true },
+  { method: 'GET', url: () => '/api/v1/alerts', permission: 'keys.read' },
+  { method: 'POST', url: (o) => `/api/v1/alerts/${o.alertId}/read`, body: {}, permission: 'keys.read', object: true },
+  { method: 'POST', url: () => '/api/v1/alerts/read-all', body: {}, permission: 'keys.read' },
+  { method: 'GET', url: () => '/api/v1/alert-settings', permission: 'keys.read' },
+  { method: 'PUT', url: () => '/api/v1/alert-settings', body: { rules: { 'key.unused': { enabled: false } } }, permission: 'members.manage' },
+  { method: 'GET', url: (o) => `/api/v1/keys/${o.keyId}/activity`, permission: 'keys.read', object: true },
 ];
 
 /** The contract's table: a role that lacks each permission (none lacks keys.read). */
@@ -73,7 +81,7 @@ const LACKING: Record<Permission, Role | null> = {
   'team.manage': 'admin',
 };
 
-const label = (r: Route) => `${r.method} ${r.url({ keyId: ':id', memberId: ':userId', webhookId: ':id' })}`;
+const label = (r: Route) => `${r.method} ${r.url({ keyId: ':id', memberId: ':userId', webhookId: ':id', alertId: ':id' })}`;
 
 /** Asserts the contract's error shape and that x-request-id repeats the body's requestId. */
 function expectError(res: LightMyRequestResponse, status: number, code: string) {
@@ -99,7 +107,13 @@ async function team(): Promise<TeamWorld> {
   // Disabled, so no route of the suite sends anything to it.
   const webhook = await t.request({ method: 'POST', url: '/api/v1/webhooks', cookie: owner.cookie, body: { url: 'http://127.0.0.1:9/hook', events: ['key.created'], enabled: false } });
   if (webhook.statusCode !== 201) throw new Error(`create webhook failed: ${webhook.statusCode} ${webhook.body}`);
-  return { owner, objects: { keyId: key.data.id, memberId: member.user.id, webhookId: webhook.json().data.id } };
+  // A revoked key presented raises an alert (read back through the API).
+  const revoked = await t.createKey(owner, { name: 'Revoked key' });
+  await t.request({ method: 'DELETE', url: `/api/v1/keys/${revoked.data.id}`, cookie: owner.cookie });
+  await t.verify({ key: revoked.rawKey });
+  const alertId = (await t.request({ url: '/api/v1/alerts', cookie: owner.cookie })).json().data[0]?.id;
+  if (typeof alertId !== 'string') throw new Error('no alert for the revoked key');
+  return { owner, objects: { keyId: key.data.id, memberId: member.user.id, webhookId: webhook.json().data.id, alertId } };
 }
 
 /** What a team looks like to the outside: its audit total, keys and members (read with the service token). */
@@ -110,7 +124,9 @@ async function snapshot(teamId: string) {
   const members = await read('/api/v1/team/members');
   const current = await read('/api/v1/team');
   const webhooks = await read('/api/v1/webhooks?limit=100');
-  return { auditTotal: audit.total, keys: keys.data, members: members.data, team: current.data, webhooks: webhooks.data };
+  const alerts = await read('/api/v1/alerts?limit=100');
+  const alertSettings = await read('/api/v1/alert-settings');
+  return { auditTotal: audit.total, keys: keys.data, members: members.data, team: current.data, webhooks: webhooks.data, alerts: alerts.data, alertSettings: alertSettings.data };
 }
 
 function send(route: Route, objects: Objects, extra: Partial<RequestOptions> = {}) {

@@ -29,3 +29,7 @@ export * from './webhooks/signature';
 export * from './webhooks/backoff';
 export * from './webhooks/delivery';
 export * from './webhooks.service';
+export * from './alerts/model';
+export * from './alerts/network';
+export * from './alerts/rules';
+export * from './alerts.service';

@@ -20,6 +20,7 @@ import type {
 import type { PageRequest } from './pagination';
 import type { ProviderKeyRepository } from './provider-keys.service';
 import type { WebhookRepository } from './webhooks/model';
+import type { AlertRepository } from './alerts/model';
 import type { UsageBatch } from './verify/usage-buffer';
 import type { Role } from './permissions';
 
@@ -191,6 +192,7 @@ export interface Repositories {
   cacheEvents: CacheEvents;
   providerKeys: ProviderKeyRepository;
   webhooks: WebhookRepository;
+  alerts: AlertRepository;
   users: UserRepository;
   sessions: SessionRepository;
   throttle: LoginThrottle;

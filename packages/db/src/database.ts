@@ -8,6 +8,7 @@ import * as m0002 from './migrations/0002_provider_keys';
 import * as m0003 from './migrations/0003_credit_leases';
 import * as m0004 from './migrations/0004_webhooks';
 import * as m0005 from './migrations/0005_usage_batches';
+import * as m0006 from './migrations/0006_alerts';
 import type { Database } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '0003_credit_leases': m0003,
   '0004_webhooks': m0004,
   '0005_usage_batches': m0005,
+  '0006_alerts': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -7,7 +7,8 @@ export interface Database {
   users: { id: string; email: string; name: string; password_hash: string; created_at: number };
   sessions: { id: string; token_hash: string; user_id: string; created_at: number; last_seen_at: number; expires_at: number };
   login_throttle: { email: string; window_start: number; count: number };
-  teams: { id: string; name: string; credits_balance: number | null; credits_generation: number; personal_of: string | null; created_at: number };
+  /** `credits_limit` (0006): the balance as an owner last set it, what the low-credits alert compares with. */
+  teams: { id: string; name: string; credits_balance: number | null; credits_generation: number; personal_of: string | null; created_at: number; credits_limit?: number | null };
   members: { team_id: string; user_id: string; role: string; joined_at: number };
   invitations: {
     id: string;
@@ -136,5 +137,37 @@ export interface Database {
     status_code: number | null;
     duration_ms: number;
     error: string | null;
+  };
+  /** Networks (/24, /48) and user agents keys were used from, the most recent few per key (see usage-sink.ts). */
+  key_networks: { key_id: string; network: string; first_seen: number; last_seen: number; count: number };
+  key_user_agents: { key_id: string; user_agent: string; first_seen: number; last_seen: number; count: number };
+  /** Alerts; `details` is a JSON object; `dedupe_key` is unique (see alerts.repository.ts). */
+  alerts: {
+    id: string;
+    team_id: string;
+    key_id: string | null;
+    type: string;
+    severity: string;
+    message: string;
+    details: string;
+    created_at: number;
+    read_at: number | null;
+    dedupe_key: string;
+  };
+  /** A team's alert rules; teams without a row have the defaults. Booleans are 0/1. */
+  alert_settings: {
+    team_id: string;
+    new_network_enabled: number;
+    revoked_used_enabled: number;
+    usage_spike_enabled: number;
+    usage_spike_factor: number;
+    usage_spike_min_calls: number;
+    credits_low_enabled: number;
+    credits_low_percent: number;
+    expiring_soon_enabled: number;
+    expiring_soon_days: number;
+    unused_enabled: number;
+    unused_days: number;
+    updated_at: number;
   };
 }

@@ -19,6 +19,7 @@ import { createCreditLeaseRepository } from './credit-leases.repository';
 import type { Dialect } from './database';
 import { createProviderKeyRepository } from './provider-keys.repository';
 import { createWebhookRepository } from './webhooks.repository';
+import { createAlertRepository } from './alerts.repository';
 import { createUsageSink } from './usage-sink';
 import { newestFirstPage } from './keyset';
 import type { Database } from './schema';
@@ -158,6 +159,7 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
     },
     providerKeys: createProviderKeyRepository(db),
     webhooks: createWebhookRepository(db, dialect),
+    alerts: createAlertRepository(db, dialect),
     users: {
       async insert(user) {
         const result = await db
@@ -240,6 +242,8 @@ function createRepositories(db: Db, dialect: Dialect, channel: string): Reposito
         const set: Partial<Database['teams']> = {};
         if (changes.name !== undefined) set.name = changes.name;
         if (changes.creditsBalance !== undefined) set.credits_balance = changes.creditsBalance;
+        // The balance as set is the team's credit limit, which the low-credits alert compares with.
+        if (changes.creditsBalance !== undefined) set.credits_limit = changes.creditsBalance;
         if (Object.keys(set).length === 0) return;
         // A new balance is a new generation: a lease of the old one can never give its rest back into it.
         const generation = changes.creditsBalance !== undefined ? { credits_generation: sql<number>`credits_generation + 1` } : {};

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { UsageSink } from '@keysmith/core';
+import { writeKeyActivity } from './key-activity';
 import type { Database } from './schema';
 
 /** How long an applied batch id is remembered: a batch written again later than this would count twice. */
@@ -59,6 +60,8 @@ export function createUsageSink(db: Kysely<Database>, options: UsageSinkOptions 
                 credits_used = usage_hourly.credits_used + excluded.credits_used
             `.execute(tx);
           }
+          // The networks and user agents seen, in this transaction too: written once per batch id.
+          await writeKeyActivity(tx, batch.seen);
         }
         // Last, so the rows it locks are held only until the commit that follows.
         if (prune) await tx.deleteFrom('usage_batches').where('applied_at', '<', at - BATCH_ID_TTL_MS).execute();

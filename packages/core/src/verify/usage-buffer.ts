@@ -1,7 +1,40 @@
+import { networkOf } from '../alerts/network';
 import type { Millis } from '../model';
 import { createId, cryptoRandom } from '../random';
 
 const HOUR = 3_600_000;
+/** Per key and flush, at most this many networks and user agents are kept; further ones are only counted. */
+export const SEEN_PER_FLUSH = 16;
+/** Per key and flush, raw IP literals remembered with their network, so a repeat needs no parsing. */
+const IPS_REMEMBERED = 64;
+
+/** What the caller of verify saw of its own client (already validated: an IP literal, a string ≤ 512). */
+export interface UsageContext {
+  ip?: string;
+  userAgent?: string;
+}
+
+/** Rejections of a known key that the usage batch counts by code. */
+export type UsageRejectionCode = 'REVOKED' | 'INACTIVE' | 'EXPIRED' | 'INSUFFICIENT_SCOPES' | 'USAGE_EXCEEDED' | 'RATE_LIMITED';
+
+/** How often, and from when to when, one network or user agent was seen. */
+export interface SeenCount {
+  firstSeen: Millis;
+  lastSeen: Millis;
+  count: number;
+}
+
+/** What callers of one key reported in one batch (only keys whose callers sent a context). */
+export interface KeySeen {
+  keyId: string;
+  teamId: string;
+  /** In the order first seen: /24 (IPv4) or /48 (IPv6) networks. */
+  networks: Array<SeenCount & { network: string }>;
+  userAgents: Array<SeenCount & { userAgent: string }>;
+  /** Uses from networks (or with user agents) beyond the first `SEEN_PER_FLUSH` of the batch: counted, not kept. */
+  droppedNetworks: number;
+  droppedUserAgents: number;
+}
 
 /**
  * What one flush writes: per key, totals since the previous batch, and per hour for the series.
@@ -12,6 +45,10 @@ export interface UsageBatch {
   id: string;
   keys: Array<{ keyId: string; valid: number; lastUsedAt: Millis | null }>;
   hours: Array<{ keyId: string; teamId: string; hour: Millis; valid: number; rejected: number; creditsUsed: number }>;
+  /** Networks and user agents seen per key; absent when no caller sent a context. */
+  seen?: KeySeen[];
+  /** Rejected answers of known keys by code, with the time of the last; absent when there were none. */
+  rejections?: Array<{ keyId: string; teamId: string; code: UsageRejectionCode; count: number; lastAt: Millis }>;
 }
 
 export interface UsageSink {
@@ -40,11 +77,94 @@ interface HourCounts {
   creditsUsed: number;
 }
 
+/** Networks and user agents of one key in one flush, bounded by `SEEN_PER_FLUSH` each. */
+interface PendingSeen {
+  networks: Map<string, SeenCount>;
+  /** Raw IP → its network's counts, or null when that network was dropped. */
+  ips: Map<string, SeenCount | null>;
+  userAgents: Map<string, SeenCount>;
+  droppedNetworks: number;
+  droppedUserAgents: number;
+  // The last IP and user agent with their counts: a caller that repeats itself needs no lookup.
+  lastIp: string | null;
+  lastIpCounts: SeenCount | null;
+  lastUserAgent: string | null;
+  lastUserAgentCounts: SeenCount | null;
+}
+
+interface RejectionCount {
+  code: UsageRejectionCode;
+  count: number;
+  lastAt: Millis;
+}
+
 /** What one key has pending: its valid uses, the latest, and its counts by hour (oldest first). */
 interface KeyCounts {
+  teamId: string;
   valid: number;
   lastUsedAt: Millis | null;
   hours: HourCounts[];
+  /** Made at the first use with a context. */
+  seen: PendingSeen | null;
+  /** Made at the first rejection (a handful of codes: a list is enough). */
+  rejections: RejectionCount[] | null;
+}
+
+function bump(counts: SeenCount, at: Millis): void {
+  counts.count += 1;
+  if (at > counts.lastSeen) counts.lastSeen = at;
+  if (at < counts.firstSeen) counts.firstSeen = at;
+}
+
+/** Counts a use with a context: the key's last IP again costs no lookup, another known one a map lookup; a new one is parsed once per flush. */
+function see(counts: KeyCounts, at: Millis, context: UsageContext): void {
+  const { ip, userAgent } = context;
+  if (ip === undefined && userAgent === undefined) return;
+  let seen = counts.seen;
+  if (seen === null) {
+    seen = { networks: new Map(), ips: new Map(), userAgents: new Map(), droppedNetworks: 0, droppedUserAgents: 0, lastIp: null, lastIpCounts: null, lastUserAgent: null, lastUserAgentCounts: null };
+    counts.seen = seen;
+  }
+  if (ip !== undefined) {
+    let entry = ip === seen.lastIp ? seen.lastIpCounts : seen.ips.get(ip);
+    if (entry === undefined) {
+      const network = networkOf(ip);
+      entry = seen.networks.get(network) ?? null;
+      if (entry === null && seen.networks.size < SEEN_PER_FLUSH) {
+        entry = { firstSeen: at, lastSeen: at, count: 0 };
+        seen.networks.set(network, entry);
+      }
+      if (seen.ips.size < IPS_REMEMBERED) seen.ips.set(ip, entry);
+    }
+    seen.lastIp = ip;
+    seen.lastIpCounts = entry;
+    if (entry === null) seen.droppedNetworks += 1;
+    else bump(entry, at);
+  }
+  if (userAgent !== undefined) {
+    let entry = userAgent === seen.lastUserAgent ? seen.lastUserAgentCounts : (seen.userAgents.get(userAgent) ?? null);
+    if (entry === null && userAgent !== seen.lastUserAgent && seen.userAgents.size < SEEN_PER_FLUSH) {
+      entry = { firstSeen: at, lastSeen: at, count: 0 };
+      seen.userAgents.set(userAgent, entry);
+    }
+    seen.lastUserAgent = userAgent;
+    seen.lastUserAgentCounts = entry;
+    if (entry === null) seen.droppedUserAgents += 1;
+    else bump(entry, at);
+  }
+}
+
+function reject(counts: KeyCounts, code: UsageRejectionCode, at: Millis): void {
+  let list = counts.rejections;
+  if (list === null) counts.rejections = list = [];
+  for (const r of list) {
+    if (r.code === code) {
+      r.count += 1;
+      if (at > r.lastAt) r.lastAt = at;
+      return;
+    }
+  }
+  list.push({ code, count: 1, lastAt: at });
 }
 
 /**
@@ -79,11 +199,25 @@ export function createUsageBuffer(sink: UsageSink, options: UsageBufferOptions =
     pending = new Map();
     const keys: UsageBatch['keys'] = [];
     const hours: UsageBatch['hours'] = [];
+    const seen: KeySeen[] = [];
+    const rejections: NonNullable<UsageBatch['rejections']> = [];
     for (const [keyId, counts] of batch) {
       if (counts.valid > 0) keys.push({ keyId, valid: counts.valid, lastUsedAt: counts.lastUsedAt });
       hours.push(...counts.hours);
+      const s = counts.seen;
+      if (s) {
+        seen.push({
+          keyId,
+          teamId: counts.teamId,
+          networks: [...s.networks].map(([network, c]) => ({ network, ...c })),
+          userAgents: [...s.userAgents].map(([userAgent, c]) => ({ userAgent, ...c })),
+          droppedNetworks: s.droppedNetworks,
+          droppedUserAgents: s.droppedUserAgents,
+        });
+      }
+      for (const r of counts.rejections ?? []) rejections.push({ keyId, teamId: counts.teamId, code: r.code, count: r.count, lastAt: r.lastAt });
     }
-    return { id: newId(), keys, hours };
+    return { id: newId(), keys, hours, ...(seen.length > 0 ? { seen } : {}), ...(rejections.length > 0 ? { rejections } : {}) };
   }
 
   /** Writes the failed batch, if any, then one batch of what is pending; stops at the first failure. */
@@ -99,17 +233,25 @@ export function createUsageBuffer(sink: UsageSink, options: UsageBufferOptions =
   }
 
   return {
-    /** Counts one answer for a known key. */
-    record(keyId: string, teamId: string, at: Millis, outcome: { valid: boolean; creditsUsed: number }): void {
+    /**
+     * Counts one answer for a known key: a rejection by its `code`, and the caller's `context`
+     * (its network and user agent, bounded per flush). Without a context this allocates nothing
+     * beyond the key's first use in a flush.
+     */
+    record(keyId: string, teamId: string, at: Millis, outcome: { valid: boolean; creditsUsed: number; code?: UsageRejectionCode }, context?: UsageContext): void {
       let counts = pending.get(keyId);
-      if (!counts) pending.set(keyId, (counts = { valid: 0, lastUsedAt: null, hours: [] }));
+      if (!counts) pending.set(keyId, (counts = { teamId, valid: 0, lastUsedAt: null, hours: [], seen: null, rejections: null }));
+      if (context !== undefined) see(counts, at, context);
       const h = hourOf(counts, keyId, teamId, Math.floor(at / HOUR) * HOUR);
       if (outcome.valid) {
         counts.valid += 1;
         if (counts.lastUsedAt === null || at > counts.lastUsedAt) counts.lastUsedAt = at;
         h.valid += 1;
         h.creditsUsed += outcome.creditsUsed;
-      } else h.rejected += 1;
+      } else {
+        h.rejected += 1;
+        if (outcome.code !== undefined) reject(counts, outcome.code, at);
+      }
     },
 
     /**

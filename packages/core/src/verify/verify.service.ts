@@ -4,13 +4,15 @@ import { KeysmithError } from '../errors';
 import type { KeyForVerification, RateLimiter, Store } from '../ports';
 import type { CreditCharge, CreditLeases } from './credit-leases';
 import type { KeyCache } from './key-cache';
-import type { UsageBuffer } from './usage-buffer';
+import type { UsageBuffer, UsageContext, UsageRejectionCode } from './usage-buffer';
 import { decide, refillPeriodStart } from './decision';
 
 export interface VerifyRequest {
   key: string;
   scopes?: string[];
   cost?: number;
+  /** What the caller saw of its own client, for usage monitoring; counted off the hot path. */
+  context?: UsageContext;
 }
 
 interface KnownKeyFields {
@@ -144,10 +146,10 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
       if (!key) return { valid: false, code: 'NOT_FOUND' };
 
       const now = clock.now();
-      const rejected = () => usage.record(key.id, key.teamId, now, { valid: false, creditsUsed: 0 });
+      const rejected = (code: UsageRejectionCode) => usage.record(key.id, key.teamId, now, { valid: false, creditsUsed: 0, code }, request.context);
       const decision = decide(key, request.scopes ?? [], now);
       if (!decision.ok) {
-        rejected();
+        rejected(decision.code);
         const fields = knownFields(key);
         return decision.code === 'INSUFFICIENT_SCOPES'
           ? { valid: false, code: decision.code, missingScopes: decision.missingScopes, ...fields }
@@ -159,7 +161,7 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
         const hit = await rateLimiter.hit(key.id, key.rateLimit, now);
         const resetAt = new Date(hit.resetAt).toISOString();
         if (!hit.allowed) {
-          rejected();
+          rejected('RATE_LIMITED');
           return { valid: false, code: 'RATE_LIMITED', rateLimit: { limit: key.rateLimit.limit, remaining: 0, resetAt }, ...knownFields(key) };
         }
         rateLimit = { limit: key.rateLimit.limit, remaining: hit.remaining, resetAt };
@@ -170,12 +172,12 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
       if (key.credits || key.teamHasBalance) {
         const spent = await spend(key, cost, now);
         if (!spent) {
-          rejected();
+          rejected('USAGE_EXCEEDED');
           return { valid: false, code: 'USAGE_EXCEEDED', ...knownFields(key) };
         }
         credits = spent.remaining === null ? null : { remaining: spent.remaining };
       }
-      usage.record(key.id, key.teamId, now, { valid: true, creditsUsed: cost });
+      usage.record(key.id, key.teamId, now, { valid: true, creditsUsed: cost }, request.context);
       // One literal, no spread: this object is built for every VALID answer.
       return {
         valid: true,
