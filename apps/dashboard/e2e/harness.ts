@@ -26,14 +26,17 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Starts the real server (`keysmith serve`) on a free port with a fresh SQLite data directory. */
-export async function startServer(): Promise<Running> {
+/**
+ * Starts the real server (`keysmith serve`) on a free port with a fresh SQLite data directory.
+ * `env` adds to or overrides its environment (e.g. a shorter KEYSMITH_USAGE_FLUSH_MS).
+ */
+export async function startServer(env: Record<string, string> = {}): Promise<Running> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'keysmith-e2e-'));
   const logs: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'apps/server/bin/keysmith.mjs'), 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KEYSMITH_DATA_DIR: dataDir, KEYSMITH_SERVICE_TOKENS: SERVICE_TOKEN, LOG_LEVEL: 'info', DATABASE_URL: '' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KEYSMITH_DATA_DIR: dataDir, KEYSMITH_SERVICE_TOKENS: SERVICE_TOKEN, LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
@@ -117,12 +120,12 @@ export async function apiFromPage<T>(page: Page, method: string, path: string, b
 
 /**
  * One real server and one browser for a test file: started before its tests, stopped after.
- * Read `env.server` and `env.browser` inside the tests.
+ * Read `env.server` and `env.browser` inside the tests. `serverEnv` goes to `startServer`.
  */
-export function useServerAndBrowser(): { server: Running; browser: Browser } {
+export function useServerAndBrowser(serverEnv: Record<string, string> = {}): { server: Running; browser: Browser } {
   const env = {} as { server: Running; browser: Browser };
   beforeAll(async () => {
-    env.server = await startServer();
+    env.server = await startServer(serverEnv);
     env.browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {

@@ -29,4 +29,27 @@ describe('AppShell navigation', () => {
     expect(screen.getByRole('link', { name: 'API keys' })).toBeInTheDocument();
     expect(screen.queryByRole('link', { name: 'Provider credentials' })).toBeNull();
   });
+
+  it('links to webhooks for owners and admins only', async () => {
+    fakeApi({ 'GET /api/v1/auth/session': me(['keys.read', 'members.manage']) });
+    const { unmount } = renderWithProviders(<AppShell />);
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    expect(nav).toContainElement(screen.getByRole('link', { name: 'Webhooks' }));
+    expect(screen.getByRole('link', { name: 'Webhooks' })).toHaveAttribute('href', '/team/webhooks');
+    unmount();
+
+    fakeApi({ 'GET /api/v1/auth/session': me(['keys.read']) });
+    renderWithProviders(<AppShell />);
+    await screen.findByRole('navigation', { name: 'Main' });
+    expect(screen.queryByRole('link', { name: 'Webhooks' })).toBeNull();
+  });
+
+  it('shows the alerts bell with the unread count in the header', async () => {
+    fakeApi({
+      'GET /api/v1/auth/session': me(['keys.read']),
+      'GET /api/v1/alerts': () => ({ json: { data: [], nextCursor: null, prevCursor: null, total: 2 } }),
+    });
+    renderWithProviders(<AppShell />);
+    expect(await screen.findByRole('link', { name: 'Alerts, 2 unread' })).toHaveAttribute('href', '/alerts');
+  });
 });

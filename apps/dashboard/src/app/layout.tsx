@@ -7,6 +7,7 @@ import { api, currentTeam, setUnauthenticatedHandler } from '../lib/api';
 import { activeTeam, useMe } from '../lib/session';
 import { LANGUAGES } from '../i18n';
 import { Skeleton } from '../components/ui/misc';
+import { AlertBell } from '../features/alerts/components/alert-bell';
 
 function LanguageSwitcher() {
   const { t, i18n } = useTranslation();
@@ -70,6 +71,7 @@ export function AppShell() {
     { to: '/team/members', label: t('nav.members'), show: true },
     { to: '/team/usage', label: t('nav.usage'), show: true },
     { to: '/team/audit', label: t('nav.audit'), show: team?.permissions.includes('audit.read') ?? false },
+    { to: '/team/webhooks', label: t('nav.webhooks'), show: team?.permissions.includes('members.manage') ?? false },
   ];
 
   return (
@@ -87,6 +89,7 @@ export function AppShell() {
               ))}
           </nav>
           <div className="ml-auto flex flex-wrap items-center gap-3">
+            <AlertBell key={team?.id} />
             <label className="flex items-center gap-1 text-sm">
               <span className="text-slate-500">{t('nav.team')}</span>
               <select

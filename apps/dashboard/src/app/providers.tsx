@@ -10,8 +10,10 @@ export function Providers({ children }: { children: ReactNode }) {
       new QueryClient({
         // Every failed read shows the server's message; a lost session is handled by a redirect instead.
         queryCache: new QueryCache({
-          onError: (error) => {
+          onError: (error, query) => {
             if (error instanceof ApiError && error.status === 401) return;
+            // Background reads (the alerts bell) fail quietly: a toast every refresh would be noise.
+            if (query.meta?.silent === true) return;
             toast.error(error.message, { id: error.message });
           },
         }),

@@ -21,6 +21,17 @@ export function relativeTime(iso: string, locale: string, now: number = Date.now
   return rtf.format(0, 'second');
 }
 
+/** "in 2 minutes", "in 2 Minuten"; a moment already past reads as "now". */
+export function timeUntil(iso: string, locale: string, now: number = Date.now()): string {
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  if (seconds <= 0) return rtf.format(0, 'second');
+  for (const [unit, size] of UNITS) {
+    if (seconds >= size || unit === 'second') return rtf.format(Math.round(seconds / size), unit);
+  }
+  return rtf.format(0, 'second');
+}
+
 export function formatDate(iso: string, locale: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(iso));
 }

@@ -4,7 +4,7 @@ import { toast } from 'sonner';
 import { Button } from './button';
 
 /** Copies `value` to the clipboard in one click and confirms with "Copied". */
-export function CopyButton({ value }: { value: string }) {
+export function CopyButton({ value, autoFocus = false }: { value: string; autoFocus?: boolean }) {
   const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
   useEffect(() => {
@@ -16,6 +16,7 @@ export function CopyButton({ value }: { value: string }) {
     <Button
       variant="secondary"
       aria-label={t('copy-button-aria-label')}
+      autoFocus={autoFocus}
       onClick={async () => {
         try {
           await navigator.clipboard.writeText(value);

@@ -84,6 +84,16 @@ export function useKeyAudit(id: string, enabled: boolean) {
   });
 }
 
+export interface KeyActivity {
+  networks: Array<{ network: string; firstSeenAt: string; lastSeenAt: string; count: number }>;
+  userAgents: Array<{ userAgent: string; firstSeenAt: string; lastSeenAt: string; count: number }>;
+}
+
+/** The networks and user agents this key was verified from. */
+export function useKeyActivity(id: string) {
+  return useQuery({ queryKey: [...keysKey, 'activity', id], queryFn: () => api<{ data: KeyActivity }>('GET', `/api/v1/keys/${encodeURIComponent(id)}/activity`) });
+}
+
 /**
  * Changes to keys. The raw key of create/regenerate is returned to the caller and never put in
  * the query cache: only the key object is.

@@ -5,6 +5,7 @@ import { PageHeader, Skeleton, StatusBadge } from '../../../components/ui/misc';
 import { formatDateTime, formatNumber, relativeTime } from '../../../lib/format';
 import { usePermission } from '../../../lib/session';
 import { useKey, useKeyAudit, useKeyUsage } from '../api';
+import { KeyActivitySection, KeyAlertsSection } from './key-activity';
 
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -15,7 +16,10 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
   );
 }
 
-/** Everything about one key: fields, 30 days of usage, credits consumed, recent audit entries. */
+/**
+ * Everything about one key: fields, 30 days of usage, credits consumed, its alerts, the networks
+ * and user agents it was used from, recent audit entries.
+ */
 export function KeyDetailPage() {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
@@ -70,6 +74,8 @@ export function KeyDetailPage() {
           <p className="mt-3 text-sm text-slate-600">{t('keys.creditsConsumed', { count: creditsUsed, formatted: formatNumber(creditsUsed, locale) })}</p>
         </div>
       </div>
+      <KeyAlertsSection keyId={k.id} />
+      <KeyActivitySection keyId={k.id} />
       {canAudit ? (
         <div className="mt-6 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
           <h2 className="text-sm font-semibold">{t('keys.recentActivity')}</h2>
