@@ -445,6 +445,19 @@ async function main(): Promise<void> {
         },
       ],
     },
+    {
+      // Alerts watch every verification: the same key with the caller's context (network, user agent).
+      id: 'sqlite-verify-context',
+      parts: [
+        {
+          id: 'sqlite-verify-context',
+          label: 'Keysmith SQLite: verify with context (alerts)',
+          target: verifyTarget(ksS, JSON.stringify({ key: sqlitePlain.rawKey, context: { ip: '203.0.113.7', userAgent: 'bench-backend/1.0' } })),
+          connections: CONNECTIONS,
+          check: expectCode(ksS, () => sqlitePlain.rawKey, 'VALID'),
+        },
+      ],
+    },
     ...(
       [
         ['better-auth', 'better-auth api-key plugin, SQLite tuned: verify', peerUrl, peerKey],
@@ -630,6 +643,7 @@ async function main(): Promise<void> {
   const checks: Check[] = [
     ['verify SQLite / bare route, req/s', ratio(get('sqlite-verify')?.rps, bareS?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
     ['verify SQLite / bare route, p99 latency', ratio(get('sqlite-verify')?.p99, bareS?.p99), '≤ 2 ×', (v) => v <= 2, x],
+    ['verify with context (alerts) / bare route, req/s', ratio(get('sqlite-verify-context')?.rps, bareS?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
     ['verify SQLite / better-auth tuned like Keysmith, req/s', ratio(get('sqlite-verify')?.rps, get('better-auth')?.rps), '≥ 20 ×', (v) => v >= 20, x],
     ['verify SQLite / better-auth as documented, req/s', ratio(get('sqlite-verify')?.rps, get('better-auth-documented')?.rps), '(informative)', null, x],
     ['bare route / better-auth tuned, req/s (issue: ~27 ×)', ratio(bareS?.rps, get('better-auth')?.rps), '(informative)', null, x],

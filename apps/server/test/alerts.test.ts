@@ -516,6 +516,12 @@ describe('GET /api/v1/alerts', () => {
     expect(last).toMatchObject({ data: [expect.objectContaining({ id: ids[4] })], nextCursor: null });
     expect((await alerts(owner, '?type=key.unused')).total).toBe(0);
 
+    // By key: only that key's alerts, and none of a key without any.
+    const ofOne = await alerts(owner, `?keyId=${all.data[1]?.keyId}`);
+    expect(ofOne).toMatchObject({ total: 1, data: [expect.objectContaining({ id: all.data[1]?.id })] });
+    const quiet = await t.createKey(owner);
+    expect((await alerts(owner, `?keyId=${quiet.data.id}`)).total).toBe(0);
+
     // Read one: it leaves the unread filter and joins the read one.
     const readAt = t.clock.now();
     const res = await call(owner, 'POST', `/api/v1/alerts/${ids[1]}/read`);
@@ -538,7 +544,7 @@ describe('GET /api/v1/alerts', () => {
 
   it('refuses bad queries, unknown alerts and bodies with fields (400/404)', async () => {
     const owner = await t.signup();
-    for (const query of ['?type=key.exploded', '?unread=maybe', '?limit=0', '?limit=101', '?cursor=nonsense', '?bogus=1']) {
+    for (const query of ['?type=key.exploded', '?unread=maybe', '?limit=0', '?limit=101', '?cursor=nonsense', '?bogus=1', '?keyId=team_1', '?keyId=key_%00']) {
       expect((await call(owner, 'GET', `/api/v1/alerts${query}`)).statusCode, query).toBe(400);
     }
     expect((await call(owner, 'POST', '/api/v1/alerts/alr_doesnotexist/read')).statusCode).toBe(404);

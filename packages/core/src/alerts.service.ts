@@ -509,12 +509,12 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
       return tail;
     },
 
-    async list(access: TeamAccess, query: { limit: number; cursor?: string; type?: AlertType; unread?: boolean }): Promise<Page<AlertView>> {
+    async list(access: TeamAccess, query: { limit: number; cursor?: string; type?: AlertType; unread?: boolean; keyId?: string }): Promise<Page<AlertView>> {
       requirePermission(access, 'keys.read');
       const sort = '-createdAt';
       const page = { limit: query.limit, cursor: query.cursor ? decodeCursor(query.cursor, sort, 'integer') : null };
       await current();
-      const filter = { teamId: access.teamId, type: query.type ?? null, unread: query.unread ?? null };
+      const filter = { teamId: access.teamId, type: query.type ?? null, unread: query.unread ?? null, keyId: query.keyId ?? null };
       const [rows, total] = await Promise.all([store.alerts.list({ ...filter, page }), store.alerts.count(filter)]);
       const result = buildPage(rows, page, sort, (a) => a.createdAt, total);
       return { ...result, data: result.data.map(toView) };

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { AlertRecord, AlertRepository, AlertSettings, AlertSeverity, AlertType, KeyFacts, SeenRecord } from '@keysmith/core';
+import type { AlertQuery, AlertRecord, AlertRepository, AlertSettings, AlertSeverity, AlertType, KeyFacts, SeenRecord } from '@keysmith/core';
 import type { Dialect } from './database';
+import { newestFirstPage } from './keyset';
 import type { Database } from './schema';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -98,18 +99,22 @@ function toKeyFacts(row: KeyFactsRow): KeyFacts {
   };
 }
 
-/** Keyset paging, newest first, over `created_at, id` (see buildPage in core). */
-function newestFirst(query: { page: { cursor: { direction: 'after' | 'before'; value: string | number; id: string } | null } }) {
-  const backwards = query.page.cursor?.direction === 'before';
-  return { order: backwards ? ('asc' as const) : ('desc' as const), op: backwards ? ('>' as const) : ('<' as const), cursor: query.page.cursor };
-}
-
 /**
  * Alerts, alert settings and the networks and user agents kept per key, for SQLite and
  * PostgreSQL. `insert` relies on the unique index on `dedupe_key`: ON CONFLICT DO NOTHING is one
  * statement, so two instances inserting the same condition store one row.
  */
 export function createAlertRepository(db: Db, _dialect: Dialect): AlertRepository {
+  /** The team's alerts that the query's filters keep. */
+  const filtered = (query: Omit<AlertQuery, 'page'>) =>
+    db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('team_id', '=', query.teamId)
+      .$if(query.type !== null, (qb) => qb.where('type', '=', query.type as string))
+      .$if(query.unread !== null, (qb) => qb.where('read_at', query.unread ? 'is' : 'is not', null))
+      .$if(query.keyId !== null, (qb) => qb.where('key_id', '=', query.keyId as string));
+
   const seen = (table: 'key_networks' | 'key_user_agents', column: 'network' | 'user_agent') => (keyIds: string[]) =>
     chunked(keyIds, async (ids) => {
       const rows = await db.selectFrom(table).select(['key_id', sql.ref<string>(column).as('value'), 'first_seen', 'last_seen', 'count']).where('key_id', 'in', ids).execute();
@@ -138,33 +143,14 @@ export function createAlertRepository(db: Db, _dialect: Dialect): AlertRepositor
     },
 
     async list(query) {
-      const { order, op, cursor } = newestFirst(query);
-      const rows = await db
-        .selectFrom('alerts')
-        .selectAll()
-        .where('team_id', '=', query.teamId)
-        .$if(query.type !== null, (qb) => qb.where('type', '=', query.type as string))
-        .$if(query.unread !== null, (qb) => qb.where('read_at', query.unread ? 'is' : 'is not', null))
-        .$if(cursor !== null, (qb) =>
-          qb.where((eb) => {
-            const c = cursor as NonNullable<typeof cursor>;
-            return eb.or([eb('created_at', op, Number(c.value)), eb.and([eb('created_at', '=', Number(c.value)), eb('id', op, c.id)])]);
-          }),
-        )
-        .orderBy('created_at', order)
-        .orderBy('id', order)
-        .limit(query.page.limit + 1)
-        .execute();
+      const rows = await newestFirstPage(filtered(query), query.page).execute();
       return rows.map(toAlert);
     },
 
     async count(query) {
-      const row = await db
-        .selectFrom('alerts')
+      const row = await filtered(query)
+        .clearSelect()
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('team_id', '=', query.teamId)
-        .$if(query.type !== null, (qb) => qb.where('type', '=', query.type as string))
-        .$if(query.unread !== null, (qb) => qb.where('read_at', query.unread ? 'is' : 'is not', null))
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },

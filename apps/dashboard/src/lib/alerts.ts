@@ -27,6 +27,8 @@ export interface AlertListParams {
   /** 'true': unread only; 'false': read only; '' or undefined: both. */
   unread?: string;
   cursor?: string | null;
+  /** Only this key's alerts. */
+  keyId?: string;
   limit: number;
 }
 
@@ -35,7 +37,7 @@ export const alertsKey = ['alerts'] as const;
 export function useAlerts(params: AlertListParams, options: { enabled?: boolean } = {}) {
   return useQuery({
     queryKey: [...alertsKey, 'list', params],
-    queryFn: () => api<Page<Alert>>('GET', `/api/v1/alerts${qs({ limit: params.limit, cursor: params.cursor, type: params.type, unread: params.unread })}`),
+    queryFn: () => api<Page<Alert>>('GET', `/api/v1/alerts${qs({ limit: params.limit, cursor: params.cursor, type: params.type, unread: params.unread, keyId: params.keyId })}`),
     placeholderData: keepPreviousData,
     enabled: options.enabled ?? true,
   });

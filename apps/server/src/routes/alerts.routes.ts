@@ -81,8 +81,13 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     {
       schema: {
         tags: Tags,
-        summary: "The team's alerts, newest first; filter by type and by unread",
-        querystring: StrictObject({ ...PageQuery, type: Type.Optional(AlertTypeSchema), unread: Type.Optional(Type.Boolean()) }),
+        summary: "The team's alerts, newest first; filter by type, by unread and by key",
+        querystring: StrictObject({
+          ...PageQuery,
+          type: Type.Optional(AlertTypeSchema),
+          unread: Type.Optional(Type.Boolean()),
+          keyId: Type.Optional(Type.String({ pattern: '^key_[0-9A-Za-z]{1,64}$', description: 'only the alerts of this key' })),
+        }),
         response: { 200: PageOf(AlertSchema) },
       },
     },

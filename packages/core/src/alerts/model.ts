@@ -86,6 +86,8 @@ export interface AlertQuery {
   type: AlertType | null;
   /** true: only unread; false: only read; null: both. */
   unread: boolean | null;
+  /** Only the alerts of this key (null: all). */
+  keyId: string | null;
 }
 
 /** A network or user agent a key was used from, as kept. */

@@ -45,19 +45,21 @@ describe('KeyActivitySection', () => {
 });
 
 describe('KeyAlertsSection', () => {
-  it("shows only this key's alerts from the team's newest", async () => {
-    const calls = fakeApi({ 'GET /api/v1/alerts': () => ({ json: { data: [alert('alr_3', 'key_2'), alert('alr_2', 'key_1', 'key.revoked_used'), alert('alr_1', 'key_9')], nextCursor: null, prevCursor: null, total: 3 } }) });
+  it("asks the server for this key's newest alerts and lists them", async () => {
+    const calls = fakeApi({ 'GET /api/v1/alerts': () => ({ json: { data: [alert('alr_2', 'key_1', 'key.revoked_used')], nextCursor: null, prevCursor: null, total: 1 } }) });
     renderWithProviders(<KeyAlertsSection keyId="key_1" />);
     const list = await screen.findByRole('list', { name: 'Alerts for this key' });
     expect(within(list).getAllByRole('listitem')).toHaveLength(1);
     expect(within(list).getByText('Revoked key used')).toBeInTheDocument();
     expect(within(list).queryByRole('link', { name: 'View key' })).toBeNull();
     expect(screen.getByRole('link', { name: 'All alerts' })).toHaveAttribute('href', '/alerts');
-    expect(new URLSearchParams(calls[0]?.url.split('?')[1]).get('limit')).toBe('100');
+    const query = new URLSearchParams(calls[0]?.url.split('?')[1]);
+    expect(query.get('keyId')).toBe('key_1');
+    expect(query.get('limit')).toBe('5');
   });
 
   it('says when this key has none', async () => {
-    fakeApi({ 'GET /api/v1/alerts': () => ({ json: { data: [alert('alr_1', 'key_2')], nextCursor: null, prevCursor: null, total: 1 } }) });
+    fakeApi({ 'GET /api/v1/alerts': () => ({ json: { data: [], nextCursor: null, prevCursor: null, total: 0 } }) });
     renderWithProviders(<KeyAlertsSection keyId="key_1" />);
     expect(await screen.findByText('No recent alerts for this key.')).toBeInTheDocument();
   });

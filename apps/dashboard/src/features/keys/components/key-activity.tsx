@@ -85,7 +85,6 @@ export function KeyActivitySection({ keyId }: { keyId: string }) {
 }
 
 /** How many of the team's newest alerts are searched for this key's, and how many are shown. */
-const SCAN = 100;
 const SHOW = 5;
 
 /**
@@ -95,8 +94,8 @@ const SHOW = 5;
  */
 export function KeyAlertsSection({ keyId }: { keyId: string }) {
   const { t } = useTranslation();
-  const alerts = useAlerts({ limit: SCAN });
-  const mine = (alerts.data?.data ?? []).filter((a) => a.keyId === keyId).slice(0, SHOW);
+  const alerts = useAlerts({ limit: SHOW, keyId });
+  const mine = alerts.data?.data ?? [];
   return (
     <section aria-labelledby="key-alerts-heading" className="mt-6 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
