@@ -58,7 +58,7 @@ function deliveryRow(page: Page, event: string) {
 }
 
 describe('webhooks page', () => {
-  it('creates a webhook with a one-time secret, sends a test, shows deliveries and retries, edits and deletes it', async () => {
+  it('creates a webhook with a one-time secret, sends a test, shows deliveries and retries, retries one now, edits and deletes it', async () => {
     const { page, context, errors } = await newSession(env.browser, env.server.baseUrl);
     await signUp(page, env.server.baseUrl, 'Wes Webhook', 'wes@example.com');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
@@ -131,7 +131,25 @@ describe('webhooks page', () => {
     await failing.getByRole('button', { name: '1 attempt of Test event: show or hide' }).click();
     await page.getByRole('list', { name: 'Attempts of Test event' }).getByText('HTTP 500').waitFor();
     await screenshot(page, 'webhooks-delivery-log');
+
+    // The receiver is fixed: Retry now sends the same event at once, and the log shows it delivered.
+    const failedEvent = receiver.received.at(-1);
+    const failedEventId = failedEvent ? (JSON.parse(failedEvent.body) as { id: string }).id : '';
+    expect(failedEventId).toMatch(/^evt_/);
     receiver.status = 200;
+    const sentBefore = receiver.received.length;
+    const retriedRow = page.getByRole('row').filter({ hasText: failedEventId });
+    await retriedRow.getByRole('button', { name: 'Retry now: Test event' }).click();
+    await page.getByText(/^Delivered on retry: HTTP 200 in \d+ ms$/).waitFor();
+    await retriedRow.getByText('Delivered', { exact: true }).waitFor();
+    await retriedRow.getByText('HTTP 200', { exact: true }).waitFor();
+    expect(await retriedRow.getByRole('button', { name: /Retry now/ }).count()).toBe(0);
+    await retriedRow.getByRole('button', { name: '2 attempts of Test event: show or hide' }).waitFor();
+    expect(receiver.received.length).toBe(sentBefore + 1);
+    const resent = receiver.received.at(-1);
+    expect(resent?.headers['keysmith-event-id']).toBe(failedEventId);
+    expect(resent && signedBy(secret, resent)).toBe(true);
+    await screenshot(page, 'webhooks-retried');
 
     // Edit: events and enabled; a disabled webhook offers no test.
     await page.getByRole('button', { name: 'Edit', exact: true }).click();

@@ -27,6 +27,8 @@ interface Objects {
   memberId: string;
   /** A (disabled) webhook of the team. */
   webhookId: string;
+  /** A delivery of that webhook (a test sent before it was disabled). */
+  deliveryId: string;
   /** An alert of the team (a revoked key presented). */
   alertId: string;
 }
@@ -64,6 +66,7 @@ const ROUTES: Route[] = [
   { method: 'DELETE', url: (o) => `/api/v1/webhooks/${o.webhookId}`, permission: 'members.manage', object: true },
   { method: 'POST', url: (o) => `/api/v1/webhooks/${o.webhookId}/test`, body: {}, permission: 'members.manage', object: true },
   { method: 'GET', url: (o) => `/api/v1/webhooks/${o.webhookId}/deliveries`, permission: 'members.manage', object: true },
+  { method: 'POST', url: (o) => `/api/v1/webhooks/${o.webhookId}/deliveries/${o.deliveryId}/retry`, body: {}, permission: 'members.manage', object: true },
   { method: 'GET', url: () => '/api/v1/alerts', permission: 'keys.read' },
   { method: 'POST', url: (o) => `/api/v1/alerts/${o.alertId}/read`, body: {}, permission: 'keys.read', object: true },
   { method: 'POST', url: () => '/api/v1/alerts/read-all', body: {}, permission: 'keys.read' },
@@ -81,7 +84,7 @@ const LACKING: Record<Permission, Role | null> = {
   'team.manage': 'admin',
 };
 
-const label = (r: Route) => `${r.method} ${r.url({ keyId: ':id', memberId: ':userId', webhookId: ':id', alertId: ':id' })}`;
+const label = (r: Route) => `${r.method} ${r.url({ keyId: ':id', memberId: ':userId', webhookId: ':id', deliveryId: ':deliveryId', alertId: ':id' })}`;
 
 /** Asserts the contract's error shape and that x-request-id repeats the body's requestId. */
 function expectError(res: LightMyRequestResponse, status: number, code: string) {
@@ -104,16 +107,21 @@ async function team(): Promise<TeamWorld> {
   const owner = await t.signup();
   const key = await t.createKey(owner, { name: 'Existing key' });
   const member = await t.member(owner, 'viewer');
-  // Disabled, so no route of the suite sends anything to it.
-  const webhook = await t.request({ method: 'POST', url: '/api/v1/webhooks', cookie: owner.cookie, body: { url: 'http://127.0.0.1:9/hook', events: ['key.created'], enabled: false } });
+  // Disabled after one test (to port 9, where nothing answers), so no route of the suite sends anything to it.
+  const webhook = await t.request({ method: 'POST', url: '/api/v1/webhooks', cookie: owner.cookie, body: { url: 'http://127.0.0.1:9/hook', events: ['key.created'] } });
   if (webhook.statusCode !== 201) throw new Error(`create webhook failed: ${webhook.statusCode} ${webhook.body}`);
+  const webhookId = webhook.json().data.id as string;
+  const tested = await t.request({ method: 'POST', url: `/api/v1/webhooks/${webhookId}/test`, cookie: owner.cookie, body: {} });
+  if (tested.statusCode !== 200) throw new Error(`webhook test failed: ${tested.statusCode} ${tested.body}`);
+  const disabled = await t.request({ method: 'PATCH', url: `/api/v1/webhooks/${webhookId}`, cookie: owner.cookie, body: { enabled: false } });
+  if (disabled.statusCode !== 200) throw new Error(`disable webhook failed: ${disabled.statusCode} ${disabled.body}`);
   // A revoked key presented raises an alert (read back through the API).
   const revoked = await t.createKey(owner, { name: 'Revoked key' });
   await t.request({ method: 'DELETE', url: `/api/v1/keys/${revoked.data.id}`, cookie: owner.cookie });
   await t.verify({ key: revoked.rawKey });
   const alertId = (await t.request({ url: '/api/v1/alerts', cookie: owner.cookie })).json().data[0]?.id;
   if (typeof alertId !== 'string') throw new Error('no alert for the revoked key');
-  return { owner, objects: { keyId: key.data.id, memberId: member.user.id, webhookId: webhook.json().data.id, alertId } };
+  return { owner, objects: { keyId: key.data.id, memberId: member.user.id, webhookId, deliveryId: tested.json().data.id, alertId } };
 }
 
 /** What a team looks like to the outside: its audit total, keys and members (read with the service token). */

@@ -140,6 +140,10 @@ async function deliveriesOf(user: TestUser, id: string, app: Pick<TestApp, 'requ
   return res.json();
 }
 
+function retry(user: TestUser, webhookId: string, deliveryId: string, app: Pick<TestApp, 'request'> = t, teamId?: string) {
+  return call(app, user, 'POST', `${BASE}/${webhookId}/deliveries/${deliveryId}/retry`, {}, teamId);
+}
+
 function errorOf(res: LightMyRequestResponse): { code: string; details?: Array<{ path: string; message: string }> } {
   return res.json().error;
 }
@@ -305,6 +309,7 @@ describe('webhook settings', () => {
       ['PATCH', `${BASE}/${data.id}`, { events: ['key.revoked'] }],
       ['POST', `${BASE}/${data.id}/test`, {}],
       ['GET', `${BASE}/${data.id}/deliveries`],
+      ['POST', `${BASE}/${data.id}/deliveries/whd_unknown/retry`, {}],
       ['DELETE', `${BASE}/${data.id}`],
     ];
     for (const role of ['developer', 'viewer'] as const) {
@@ -561,6 +566,12 @@ describe('delivery', () => {
     expect(r.hits).toHaveLength(0);
     const [delivery] = (await deliveriesOf(owner, hook.id)).data;
     expect(delivery).toMatchObject({ status: 'failed', attempts: [] });
+    // Enabled again, it can be retried by hand: one attempt, now.
+    expect((await call(t, owner, 'PATCH', `${BASE}/${hook.id}`, { enabled: true })).statusCode).toBe(200);
+    const res = await retry(owner, hook.id, delivery?.id ?? '');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data).toMatchObject({ status: 'delivered', attempts: [{ status: 200 }] });
+    expect(r.hits).toHaveLength(1);
   });
 
   it('pages through deliveries newest first', async () => {
@@ -648,6 +659,204 @@ describe('POST /webhooks/:id/test', () => {
   });
 });
 
+describe('POST /webhooks/:id/deliveries/:deliveryId/retry', () => {
+  it('retries a delivery that gave up after 24 h: failed again while the receiver fails, delivered with one more attempt once it answers 200', async () => {
+    let answer = 500;
+    const r = await receiver(() => answer);
+    const owner = await t.signup();
+    const { data: hook, secret } = await createWebhook(owner, { url: r.url() });
+    const createdAt = t.clock.now();
+    await t.createKey(owner);
+    let delivery: Delivery | undefined;
+    for (let i = 0; i < 30; i += 1) {
+      await runDue();
+      [delivery] = (await deliveriesOf(owner, hook.id)).data;
+      if (delivery?.status !== 'pending') break;
+      t.clock.set(Date.parse(delivery.nextAttemptAt as string));
+    }
+    expect(delivery).toMatchObject({ status: 'failed', nextAttemptAt: null });
+    expect(delivery?.attempts).toHaveLength(11);
+    const id = delivery?.id as string;
+
+    // Still failing, after the window: one attempt now, then failed again, nothing scheduled.
+    t.clock.set(createdAt + 25 * HOUR);
+    let res = await retry(owner, hook.id, id);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data).toMatchObject({ id, status: 'failed', nextAttemptAt: null, deliveredAt: null });
+    expect(res.json().data.attempts).toHaveLength(12);
+    expect(r.hits).toHaveLength(12);
+    t.clock.advance(HOUR);
+    expect(await runDue()).toBe(0);
+
+    // The receiver is fixed: the retry delivers it.
+    answer = 200;
+    res = await retry(owner, hook.id, id);
+    expect(res.statusCode, res.body).toBe(200);
+    const retried = res.json().data as Delivery;
+    expect(retried).toMatchObject({ id, eventId: delivery?.eventId, status: 'delivered', nextAttemptAt: null, deliveredAt: new Date(t.clock.now()).toISOString() });
+    expect(retried.attempts).toHaveLength(13);
+    expect(retried.attempts.slice(0, 12).every((a) => a.status === 500)).toBe(true);
+    expect(retried.attempts[12]).toEqual({ at: new Date(t.clock.now()).toISOString(), status: 200, durationMs: expect.any(Number), error: null });
+    expect((await deliveriesOf(owner, hook.id)).data).toEqual([retried]);
+    // The same event, signed at the moment of the retry.
+    expect(r.hits).toHaveLength(13);
+    const last = r.hits[12] as Hit;
+    expect(last.body).toBe(r.hits[0]?.body);
+    expect(last.headers['keysmith-event-id']).toBe(delivery?.eventId);
+    const stamp = checkSignature(last.headers['keysmith-signature'], secret, last.body);
+    expect(stamp).toEqual({ t: Math.floor(t.clock.now() / 1000), valid: true });
+
+    // Delivered: another retry is a 409 and sends nothing.
+    res = await retry(owner, hook.id, id);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/already delivered/) });
+    expect(r.hits).toHaveLength(13);
+    expect(await runDue()).toBe(0);
+  });
+
+  it('attempts a pending delivery now, before its turn; a failure is rescheduled by the usual backoff', async () => {
+    const r = await receiver((_hit, n) => (n <= 2 ? 500 : 200));
+    const owner = await t.signup();
+    const { data: hook } = await createWebhook(owner, { url: r.url() });
+    const createdAt = t.clock.now();
+    await t.createKey(owner);
+    expect(await runDue()).toBe(1);
+    const [delivery] = (await deliveriesOf(owner, hook.id)).data;
+    expect(delivery).toMatchObject({ status: 'pending', nextAttemptAt: new Date(createdAt + 30 * SECOND).toISOString() });
+    const id = delivery?.id as string;
+
+    t.clock.advance(5 * SECOND);
+    let res = await retry(owner, hook.id, id);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data).toMatchObject({
+      id,
+      status: 'pending',
+      nextAttemptAt: new Date(t.clock.now() + 2 * MINUTE).toISOString(),
+      attempts: [{ status: 500 }, { at: new Date(t.clock.now()).toISOString(), status: 500 }],
+    });
+    // The old turn is gone: nothing is due at it.
+    t.clock.set(createdAt + 30 * SECOND);
+    expect(await runDue()).toBe(0);
+
+    res = await retry(owner, hook.id, id);
+    expect(res.json().data).toMatchObject({ status: 'delivered', nextAttemptAt: null, attempts: [{ status: 500 }, { status: 500 }, { status: 200 }] });
+    t.clock.advance(2 * HOUR);
+    expect(await runDue()).toBe(0);
+    expect(r.hits).toHaveLength(3);
+  });
+
+  it('makes exactly one attempt of two concurrent retries (the other is a 409), and keeps the worker off it meanwhile', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first attempt fails; the next is held until the test lets it answer.
+    const r = await receiver(async (_hit, n) => {
+      if (n === 1) return 500;
+      await gate;
+      return 200;
+    });
+    const owner = await t.signup();
+    const { data: hook } = await createWebhook(owner, { url: r.url() });
+    await t.createKey(owner);
+    expect(await runDue()).toBe(1);
+    const id = (await deliveriesOf(owner, hook.id)).data[0]?.id as string;
+
+    const both = [retry(owner, hook.id, id), retry(owner, hook.id, id)];
+    // The one that claimed it waits on the receiver, so the one that answers first lost the claim.
+    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000));
+    const first = await Promise.race([...both, timeout]);
+    expect(first, 'one retry answers while the other is attempting').not.toBeNull();
+    expect(first?.statusCode).toBe(409);
+    expect(first?.json().error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/in progress/) });
+    await expect.poll(() => r.hits.length).toBe(2);
+    // While the attempt is in flight: another retry is refused, and the worker does not take it.
+    expect((await retry(owner, hook.id, id)).statusCode).toBe(409);
+    t.clock.advance(30 * SECOND);
+    expect(await runDue()).toBe(0);
+
+    release();
+    const answers = await Promise.all(both);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
+    const winner = answers.find((a) => a.statusCode === 200);
+    expect(winner?.json().data).toMatchObject({ id, status: 'delivered', attempts: [{ status: 500 }, { status: 200 }] });
+    expect(r.hits).toHaveLength(2);
+    const attempts = await t.handle.db.selectFrom('webhook_attempts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(attempts.n)).toBe(2);
+  });
+
+  it('answers 409 while the worker holds the delivery, and retries it once that claim has expired', async () => {
+    const r = await receiver();
+    const owner = await t.signup();
+    const { data: hook } = await createWebhook(owner, { url: r.url() });
+    await t.createKey(owner);
+    const id = (await deliveriesOf(owner, hook.id)).data[0]?.id as string;
+    // A sender claimed it and vanished before recording anything.
+    const store = createStore(t.handle.db, t.handle.dialect);
+    const now = t.clock.now();
+    expect(await store.webhooks.claimDue(now, now + MINUTE, 'lck_vanished', 10)).toHaveLength(1);
+    const res = await retry(owner, hook.id, id);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.message).toMatch(/in progress/);
+    expect(r.hits).toHaveLength(0);
+    t.clock.advance(MINUTE);
+    const later = await retry(owner, hook.id, id);
+    expect(later.statusCode, later.body).toBe(200);
+    expect(later.json().data).toMatchObject({ status: 'delivered', attempts: [{ status: 200 }] });
+    expect(r.hits).toHaveLength(1);
+    // The vanished sender cannot record anything on it.
+    expect(await store.transaction((tx) => tx.webhooks.finishAttempt(id, 'lck_vanished', null, { status: 'failed' }))).toBe(false);
+  });
+
+  it("is 404 for another team's webhook, an unknown delivery or another webhook's; 403 for developers and viewers; 409 for a disabled webhook", async () => {
+    const r = await receiver(() => 500);
+    const owner = await t.signup();
+    const { data: a } = await createWebhook(owner, { url: r.url('/a') });
+    const { data: b } = await createWebhook(owner, { url: r.url('/b') });
+    await t.createKey(owner);
+    expect(await runDue()).toBe(2);
+    const [ofA] = (await deliveriesOf(owner, a.id)).data;
+    const [ofB] = (await deliveriesOf(owner, b.id)).data;
+    const idA = ofA?.id as string;
+
+    for (const [hookId, deliveryId] of [
+      [a.id, ofB?.id as string],
+      [a.id, 'whd_doesnotexist'],
+      ['whk_doesnotexist', idA],
+    ]) {
+      const res = await retry(owner, hookId as string, deliveryId as string);
+      expect(res.statusCode, `${hookId} ${deliveryId}`).toBe(404);
+      expect(errorOf(res).code).toBe('NOT_FOUND');
+    }
+    const stranger = await t.signup();
+    expect((await retry(stranger, a.id, idA)).statusCode).toBe(404);
+    expect((await retry(stranger, a.id, idA, t, owner.team.id)).statusCode).toBe(404);
+    const url = `${BASE}/${a.id}/deliveries/${idA}/retry`;
+    expect((await t.request({ method: 'POST', url, token: true, teamId: stranger.team.id, body: {} })).statusCode).toBe(404);
+    for (const role of ['developer', 'viewer'] as const) {
+      const person = await t.member(owner, role);
+      const res = await retry(person, a.id, idA, t, owner.team.id);
+      expect(res.statusCode, role).toBe(403);
+      expect(errorOf(res).code).toBe('FORBIDDEN');
+    }
+    expect((await retry(owner, a.id, 'not-an-id')).statusCode).toBe(400);
+    const extra = await call(t, owner, 'POST', url, { force: true });
+    expect(errorOf(extra).details?.[0]?.path).toBe('force');
+    expect(r.hits).toHaveLength(2);
+
+    expect((await call(t, owner, 'PATCH', `${BASE}/${a.id}`, { enabled: false })).statusCode).toBe(200);
+    const disabled = await retry(owner, a.id, idA);
+    expect(disabled.statusCode).toBe(409);
+    expect(errorOf(disabled).code).toBe('CONFLICT');
+    expect(r.hits).toHaveLength(2);
+    // Nothing refused touched the delivery; a service token of the team may retry.
+    expect((await deliveriesOf(owner, a.id)).data).toEqual([ofA]);
+    const bySvc = await t.request({ method: 'POST', url: `${BASE}/${b.id}/deliveries/${ofB?.id}/retry`, token: true, teamId: owner.team.id, body: {} });
+    expect(bySvc.statusCode, bySvc.body).toBe(200);
+    expect(bySvc.json().data.attempts).toHaveLength(2);
+  });
+});
+
 describe('two instances', () => {
   it('running the worker at the same time send each attempt once', async () => {
     // Slow answers, so both instances are sending at once; each first attempt fails.
@@ -711,6 +920,24 @@ describe('failing closed without the signing key', () => {
     expect(checkSignature(r.hits[0]?.headers['keysmith-signature'], secret, r.hits[0]?.body ?? '').valid).toBe(true);
     [delivery] = (await deliveriesOf(owner, hook.id)).data;
     expect(delivery?.status).toBe('delivered');
+  });
+
+  it('answers 503 CREDENTIAL_UNAVAILABLE to a retry on an instance without the master key, leaving the delivery as it was', async () => {
+    const r = await receiver(() => 500);
+    const owner = await t.signup();
+    const { data: hook } = await createWebhook(owner, { url: r.url() });
+    await t.createKey(owner);
+    expect(await runDue()).toBe(1);
+    const [before] = (await deliveriesOf(owner, hook.id)).data;
+    const other = await sibling(t, { masterKey: Buffer.alloc(32, 7).toString('base64') });
+    const res = await retry(owner, hook.id, before?.id as string, other);
+    expect(res.statusCode).toBe(503);
+    expect(errorOf(res).code).toBe('CREDENTIAL_UNAVAILABLE');
+    expect(r.hits).toHaveLength(1);
+    expect((await deliveriesOf(owner, hook.id)).data).toEqual([before]);
+    // Nor is it claimed: an instance with the key retries it at once.
+    expect((await retry(owner, hook.id, before?.id as string)).statusCode).toBe(200);
+    expect(r.hits).toHaveLength(2);
   });
 
   it('answers 503 CREDENTIAL_UNAVAILABLE to creating a webhook on an instance without a vault', async () => {

@@ -239,6 +239,34 @@ export function createWebhookService({ store, clock, random, vault, delivery }: 
       return deliveryView((await store.webhooks.findDelivery(record.id)) ?? record);
     },
 
+    /**
+     * Makes one more attempt of a pending or failed delivery of this webhook now, and answers with
+     * the delivery and all its attempts. A failed attempt is scheduled by the usual backoff; once the
+     * 24 h window since the event is over, the delivery is failed again.
+     */
+    async retry(access: TeamAccess, id: string, deliveryId: string): Promise<DeliveryView> {
+      requirePermission(access, 'members.manage');
+      const webhook = await load(access, id);
+      const found = await store.webhooks.findDelivery(deliveryId);
+      if (!found || found.webhookId !== webhook.id) throw notFound('Delivery');
+      if (found.status === 'delivered') throw conflict('This delivery was already delivered');
+      if (!webhook.enabled) throw conflict('This webhook is disabled; enable it to retry a delivery');
+      // Fails closed (503) before the delivery is touched when the secret cannot be opened.
+      const secret = openWebhookSecret(vault, webhook.sealedSecret, { teamId: webhook.teamId, webhookId: webhook.id });
+      const now = clock.now();
+      const lockToken = createId(random, 'lck');
+      // Atomic: of two retries, or a retry and the worker, only one holds the attempt.
+      const claimed = await store.webhooks.claimForRetry(webhook.id, deliveryId, now, now + delivery.leaseMs, lockToken);
+      if (!claimed) {
+        const current = await store.webhooks.findDelivery(deliveryId);
+        if (!current) throw notFound('Delivery');
+        if (current.status === 'delivered') throw conflict('This delivery was already delivered');
+        throw conflict('An attempt of this delivery is in progress; try again when it is done');
+      }
+      await delivery.deliverClaimed(claimed, secret);
+      return deliveryView((await store.webhooks.findDelivery(deliveryId)) ?? claimed);
+    },
+
     /** The webhook's deliveries, newest first, each with its attempts. */
     async deliveries(access: TeamAccess, id: string, query: { limit: number; cursor?: string }): Promise<Page<DeliveryView>> {
       requirePermission(access, 'members.manage');

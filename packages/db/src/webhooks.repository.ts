@@ -191,6 +191,22 @@ export function createWebhookRepository(db: Db, dialect: Dialect): WebhookReposi
       return withWebhooks(rows, token);
     },
 
+    async claimForRetry(webhookId, deliveryId, now, lockedUntil, token) {
+      // One statement checks and locks, so two retries (or a retry and the worker) never both
+      // hold it: the loser's WHERE no longer matches once the winner's lock is written.
+      const row = await db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'pending', next_attempt_at: now, lock_token: token, locked_until: lockedUntil })
+        .where('id', '=', deliveryId)
+        .where('webhook_id', '=', webhookId)
+        .where('status', 'in', ['pending', 'failed'])
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return (await withWebhooks([row], token))[0];
+    },
+
     async finishAttempt(deliveryId, token, attempt, outcome) {
       const result = await db
         .updateTable('webhook_deliveries')

@@ -45,6 +45,7 @@ const DeliverySchema = Type.Object(
 );
 
 const WhkId = IdParam('whk');
+const DeliveryParams = StrictObject({ id: WhkId.properties.id, deliveryId: Type.String({ pattern: '^whd_[0-9A-Za-z]{1,64}$' }) });
 const Tags = ['webhooks'];
 
 export interface WebhookRoutesOptions {
@@ -122,6 +123,26 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request) => ({ data: await webhooks.sendTest(await requestAuth.teamAccess(request), request.params.id) }),
+  );
+
+  app.post(
+    '/api/v1/webhooks/:id/deliveries/:deliveryId/retry',
+    {
+      schema: {
+        tags: Tags,
+        summary: 'Attempt a pending or failed delivery again now; answers with the delivery and every attempt',
+        description:
+          'One attempt, now. 409 when the delivery was already delivered, when another attempt of it is in progress, or when the webhook is disabled. A failed attempt is retried on the usual schedule; after the 24 h window since the event, the delivery is failed again.',
+        params: DeliveryParams,
+        // Takes no fields, like the test route.
+        body: StrictObject({}),
+        response: { 200: Type.Object({ data: DeliverySchema }) },
+      },
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+    },
+    async (request) => ({ data: await webhooks.retry(await requestAuth.teamAccess(request), request.params.id, request.params.deliveryId) }),
   );
 
   app.get(

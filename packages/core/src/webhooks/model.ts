@@ -107,6 +107,15 @@ export interface WebhookRepository {
    */
   claimDue(now: Millis, lockedUntil: Millis, token: string, limit: number): Promise<ClaimedDelivery[]>;
   /**
+   * Claims one delivery of this webhook for an attempt now (a manual retry), atomically: a single
+   * UPDATE takes it only while it is `pending` or `failed` and holds no lock or an expired one, and
+   * in the same statement sets it `pending`, due `now`, locked to `token` until `lockedUntil`. So it
+   * never takes a delivered delivery nor one another sender is attempting, and of two concurrent
+   * callers at most one gets it. Returns undefined, writing nothing, when it is not claimable (or is
+   * not this webhook's). Should the holder die, the delivery is due again once the lock expires.
+   */
+  claimForRetry(webhookId: string, deliveryId: string, now: Millis, lockedUntil: Millis, token: string): Promise<ClaimedDelivery | undefined>;
+  /**
    * Records one attempt and the delivery's outcome, and releases the lock, only while the
    * delivery is still claimed by `token` (returns false, writing nothing, when it is not). An
    * attempt number is recorded at most once per delivery. Call inside a transaction, so the attempt

@@ -106,6 +106,16 @@ export function useWebhookActions() {
       void queryClient.invalidateQueries({ queryKey: [...webhooksKey, 'deliveries', id] });
       return result.data;
     },
+    /** Attempts a pending or failed delivery again now; answers with the delivery and every attempt. */
+    async retryDelivery(webhookId: string, deliveryId: string): Promise<Delivery> {
+      const url = `/api/v1/webhooks/${encodeURIComponent(webhookId)}/deliveries/${encodeURIComponent(deliveryId)}/retry`;
+      try {
+        return (await api<{ data: Delivery }>('POST', url, {})).data;
+      } finally {
+        // Refused too (e.g. delivered meanwhile): the log shows what the server holds now.
+        void queryClient.invalidateQueries({ queryKey: [...webhooksKey, 'deliveries', webhookId] });
+      }
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import { DataTable } from '../../../components/ui/data-table';
 import { EmptyState, Pager, Skeleton } from '../../../components/ui/misc';
 import { formatDateTime, formatNumber, relativeTime, timeUntil } from '../../../lib/format';
 import { useDeliveries, type Delivery } from '../api';
+import { useRetryDelivery } from '../hooks/use-retry-delivery';
 import { useAttemptOutcome } from '../hooks/use-send-test';
 import { DeliveryStatusBadge } from './badges';
 
@@ -32,14 +33,16 @@ function NextStep({ delivery }: { delivery: Delivery }) {
 
 /**
  * One webhook's deliveries, newest first: event, status, the last answer, when it was sent and
- * what happens next; each row opens its attempts. Refreshes itself while one is pending. The API
- * has no manual retry: failed attempts are retried on the server's schedule, shown here.
+ * what happens next; each row opens its attempts. Refreshes itself while one is pending. Failed
+ * attempts are retried on the server's schedule; "Retry now" makes one attempt of a pending or
+ * failed delivery at once (not while the webhook is disabled: the server would refuse it).
  */
-export function DeliveryLog({ webhookId }: { webhookId: string }) {
+export function DeliveryLog({ webhookId, enabled = true }: { webhookId: string; enabled?: boolean }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const label = useEventLabel();
   const outcome = useAttemptOutcome();
+  const { retry, retrying } = useRetryDelivery(webhookId);
   const [cursor, setCursor] = useState<string | null>(null);
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const log = useDeliveries(webhookId, cursor, true);
@@ -81,6 +84,7 @@ export function DeliveryLog({ webhookId }: { webhookId: string }) {
               { label: t('webhooks.sentAt') },
               { label: t('webhooks.next') },
               { label: t('webhooks.attempts'), align: 'right' },
+              { label: t('webhooks.actions'), align: 'right' },
             ]}
           >
             {page.data.map((d) => {
@@ -122,10 +126,24 @@ export function DeliveryLog({ webhookId }: { webhookId: string }) {
                         {formatNumber(d.attempts.length, locale)} <span aria-hidden="true">{open ? '▴' : '▾'}</span>
                       </Button>
                     </td>
+                    <td className="whitespace-nowrap px-3 py-2 text-right">
+                      {d.status === 'delivered' ? null : (
+                        <Button
+                          variant="secondary"
+                          size="sm"
+                          aria-label={t('webhooks.retryNowOf', { event: label(d.type) })}
+                          disabled={!enabled || retrying.has(d.id)}
+                          title={enabled ? undefined : t('webhooks.retryNeedsEnabled')}
+                          onClick={() => void retry(d)}
+                        >
+                          {retrying.has(d.id) ? t('webhooks.retrying') : t('webhooks.retryNow')}
+                        </Button>
+                      )}
+                    </td>
                   </tr>
                   {open ? (
                     <tr id={attemptsId} className="bg-slate-50">
-                      <td colSpan={6} className="px-3 py-2">
+                      <td colSpan={7} className="px-3 py-2">
                         <ol className="space-y-1 text-xs text-slate-700" aria-label={t('webhooks.attemptsOf', { event: label(d.type) })}>
                           {d.attempts.map((a, i) => (
                             <li key={a.at + i} className="flex flex-wrap gap-x-3">

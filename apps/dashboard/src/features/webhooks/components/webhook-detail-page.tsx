@@ -120,7 +120,7 @@ export function WebhookDetailPage() {
           {w.createdBy ? ` · ${w.createdBy.name}` : ''}
         </Row>
       </dl>
-      <DeliveryLog webhookId={w.id} />
+      <DeliveryLog webhookId={w.id} enabled={w.enabled} />
       {open === 'edit' ? <EditWebhookDialog webhook={w} onClose={() => setOpen(null)} /> : null}
       {open === 'delete' ? <DeleteWebhookDialog webhook={w} onClose={() => setOpen(null)} onDeleted={() => navigate('/team/webhooks', { replace: true })} /> : null}
     </section>
