@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { toast } from 'sonner';
 import { AlertList, useEventLabel } from '../../../components/alert-list';
 import { Button } from '../../../components/ui/button';
@@ -9,6 +9,7 @@ import { EmptyState, PageHeader, Pager, Skeleton } from '../../../components/ui/
 import { ALERT_TYPES, useAlertActions, useAlerts, useUnreadAlertCount } from '../../../lib/alerts';
 import { formatNumber } from '../../../lib/format';
 import { useErrorToast } from '../../../lib/use-api-error';
+import { useListParams } from '../../../lib/use-list-params';
 
 const PAGE_SIZE = 25;
 const READ_STATES = ['', 'true', 'false'] as const;
@@ -17,28 +18,16 @@ const READ_STATES = ['', 'true', 'false'] as const;
 export function AlertsPage() {
   const { t, i18n } = useTranslation();
   const label = useEventLabel();
-  const [params, setParams] = useSearchParams();
+  const { params, cursor, update: set } = useListParams();
   const type = params.get('type') ?? '';
   const unreadParam = params.get('unread') ?? '';
   const unread = (READ_STATES as readonly string[]).includes(unreadParam) ? unreadParam : '';
-  const cursor = params.get('cursor');
   const list = useAlerts({ type, unread, cursor, limit: PAGE_SIZE });
   const unreadCount = useUnreadAlertCount();
   const actions = useAlertActions();
   const showError = useErrorToast();
   const [markingAll, setMarkingAll] = useState(false);
   const page = list.data;
-
-  const set = (changes: Record<string, string | null>) =>
-    setParams(
-      (prev) => {
-        const next = new URLSearchParams(prev);
-        for (const [k, v] of Object.entries(changes)) if (v) next.set(k, v);
-        else next.delete(k);
-        return next;
-      },
-      { replace: true },
-    );
 
   // A page emptied by marking read under the "Unread" filter (or a stale cursor): back to the first page.
   useEffect(() => {
