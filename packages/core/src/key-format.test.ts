@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checksum, displayPrefix, generateKey, hashSecret, hashSecretBytes, isWellFormedKey, parseKey } from './key-format';
+import { checksum, displayPrefix, generateKey, hashSecret, isWellFormedKey, parseKey, sameDigest } from './key-format';
 import { cryptoRandom } from './random';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -173,9 +173,15 @@ describe('hashSecret', () => {
     expect(hashSecret('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
-  it('gives the same digest as bytes (hashSecretBytes), for constant-time comparison', () => {
-    const raw = generateKey(cryptoRandom, 'pk', 'live');
-    expect(hashSecretBytes(raw).toString('hex')).toBe(hashSecret(raw));
+  it('compares digests whole: equal ones match, one differing character anywhere or another length does not', () => {
+    const digest = hashSecret('a token');
+    expect(sameDigest(digest, hashSecret('a token'))).toBe(true);
+    for (const index of [0, 31, 63]) {
+      const other = `${digest.slice(0, index)}${digest[index] === '0' ? '1' : '0'}${digest.slice(index + 1)}`;
+      expect(sameDigest(digest, other)).toBe(false);
+    }
+    expect(sameDigest(digest, digest.slice(0, 63))).toBe(false);
+    expect(sameDigest('', '')).toBe(true);
   });
 });
 

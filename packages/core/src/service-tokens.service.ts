@@ -1,7 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from './clock';
 import { notFound, validationError } from './errors';
-import { hashSecret, hashSecretBytes } from './key-format';
+import { hashSecret, sameDigest } from './key-format';
 import type { ServiceToken } from './model';
 import type { Store } from './ports';
 import { createId, randomBase62, type Random } from './random';
@@ -23,20 +22,20 @@ export function createServiceTokenService({ store, clock, random, envTokens }: S
       throw validationError('KEYSMITH_SERVICE_TOKENS', `each token must be at least ${MIN_SERVICE_TOKEN_LENGTH} characters`);
     }
   }
-  const envHashes = envTokens.map((t) => hashSecretBytes(t));
+  const envHashes = envTokens.map((t) => hashSecret(t));
   const envIdentities = envTokens.map((_, i) => ({ id: `env_${i}`, label: `environment token ${i + 1}` }));
 
   return {
     /** The token's identity if it is valid. Environment tokens are compared in constant time. */
     async authenticate(token: string): Promise<{ id: string; label: string } | undefined> {
-      const presented = hashSecretBytes(token);
+      const presented = hashSecret(token);
       let envIndex = -1;
       // Compare against every configured token so the time does not depend on which matched.
       for (let i = 0; i < envHashes.length; i += 1) {
-        if (timingSafeEqual(envHashes[i] as Buffer, presented) && envIndex === -1) envIndex = i;
+        if (sameDigest(envHashes[i] as string, presented) && envIndex === -1) envIndex = i;
       }
       if (envIndex >= 0) return envIdentities[envIndex];
-      const stored = await store.serviceTokens.findActiveByHash(presented.toString('hex'));
+      const stored = await store.serviceTokens.findActiveByHash(presented);
       return stored ? { id: stored.id, label: stored.name } : undefined;
     },
 
