@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, dialect, type TestApp, type TestUser } from './helpers';
+import { buildTestApp, dialect, tallyCodes, verifyAllAtOnce, type TestApp, type TestUser, type Verifier } from './helpers';
 
 // Issue 5: credits spent from blocks leased to each instance, never overspent, the unused rest
 // given back (idle, shutdown, revoke, expiry), and never given back into credits reset meanwhile.
@@ -15,22 +15,9 @@ afterEach(async () => {
   await t.close();
 });
 
-type Verifier = { request: TestApp['request'] };
-
 /** Fires `count` verifications of `key` at once, spread round-robin over `apps`, and tallies the codes. */
 async function verifyAtOnce(apps: Verifier[], key: string, count: number, cost = 1): Promise<Record<string, number>> {
-  const responses = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      (apps[i % apps.length] as Verifier).request({ method: 'POST', url: '/api/v1/keys/verify', token: true, body: { key, cost } }),
-    ),
-  );
-  const codes: Record<string, number> = {};
-  for (const res of responses) {
-    expect(res.statusCode, res.body).toBe(200);
-    const code = res.json().code as string;
-    codes[code] = (codes[code] ?? 0) + 1;
-  }
-  return codes;
+  return tallyCodes(await verifyAllAtOnce(apps, { key, cost }, count));
 }
 
 /** The key's credits as the database holds them, not counting what leases hold. */

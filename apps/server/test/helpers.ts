@@ -284,3 +284,27 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   return t;
 }
+
+/** Anything that can send a request: a test app or a sibling instance. */
+export type Verifier = { request: TestApp['request'] };
+
+/**
+ * Fires `count` verifications with `body` at once, spread round-robin over `apps`, and returns
+ * the answers; any status but 200 fails the test.
+ */
+export async function verifyAllAtOnce<T = { valid: boolean; code: string }>(apps: Verifier[], body: Record<string, unknown>, count: number): Promise<T[]> {
+  const responses = await Promise.all(
+    Array.from({ length: count }, (_, i) => (apps[i % apps.length] as Verifier).request({ method: 'POST', url: '/api/v1/keys/verify', token: true, body })),
+  );
+  return responses.map((res) => {
+    if (res.statusCode !== 200) throw new Error(`verify answered ${res.statusCode}: ${res.body}`);
+    return res.json() as T;
+  });
+}
+
+/** How many answers had each code. */
+export function tallyCodes(answers: Array<{ code: string }>): Record<string, number> {
+  const codes: Record<string, number> = {};
+  for (const a of answers) codes[a.code] = (codes[a.code] ?? 0) + 1;
+  return codes;
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisRateLimiter, type RateLimiterLogger, type RedisRateLimiter } from '@keysmith/db';
 import { ConfigError, loadConfig } from '../src/config';
-import { buildTestApp, dialect, PASSWORD, SERVICE_TOKEN, type SiblingApp, type TestApp } from './helpers';
+import { buildTestApp, dialect, PASSWORD, SERVICE_TOKEN, tallyCodes, verifyAllAtOnce, type SiblingApp, type TestApp, type Verifier } from './helpers';
 import { BIN, cliEnv, freePort, ROOT, send, waitFor } from './processes';
 
 const REDIS_URL = process.env.KEYSMITH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -69,27 +69,11 @@ async function sibling(t: TestApp, options: Parameters<TestApp['sibling']>[0] = 
   return other;
 }
 
-type Verifier = { request: TestApp['request'] };
 type Answer = { valid: boolean; code: string; rateLimit?: { limit: number; remaining: number; resetAt: string } | null };
 
 /** Fires `count` verifications of `key` at once, spread round-robin over `apps`. */
-async function verifyAtOnce(apps: Verifier[], key: string, count: number): Promise<Answer[]> {
-  const responses = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      (apps[i % apps.length] as Verifier).request({ method: 'POST', url: '/api/v1/keys/verify', token: true, body: { key } }),
-    ),
-  );
-  return responses.map((res) => {
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json() as Answer;
-  });
-}
-
-function tally(answers: Answer[]): Record<string, number> {
-  const codes: Record<string, number> = {};
-  for (const a of answers) codes[a.code] = (codes[a.code] ?? 0) + 1;
-  return codes;
-}
+const verifyAtOnce = (apps: Verifier[], key: string, count: number) => verifyAllAtOnce<Answer>(apps, { key }, count);
+const tally = tallyCodes;
 
 const rateLimit = { limit: 20, windowSeconds: 60 };
 const windowEnd = (now: number) => new Date(Math.floor(now / 60_000) * 60_000 + 60_000).toISOString();

@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Button } from '../../../components/ui/button';
 import { TextAreaField, TextField } from '../../../components/ui/field';
 import { useFormSubmit } from '../../../lib/use-form-submit';
 import { useScopes, type ApiKey, type KeyInput } from '../api';
+import { FormActions } from '../../../components/ui/form-actions';
 
 interface FormState {
   name: string;
@@ -122,14 +122,7 @@ export function KeyForm({ existing, submitLabel, onSubmit, onCancel }: { existin
           </div>
         ) : null}
       </div>
-      <div className="flex justify-end gap-2 pt-2">
-        <Button variant="secondary" onClick={onCancel} disabled={pending}>
-          {t('common.cancel')}
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? t('common.working') : submitLabel}
-        </Button>
-      </div>
+      <FormActions submitLabel={submitLabel} pending={pending} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Button } from '../../../components/ui/button';
 import { SelectField, TextField } from '../../../components/ui/field';
 import { useFormSubmit } from '../../../lib/use-form-submit';
 import { useProviderKeyTypes, type ProviderKey } from '../api';
 import { TypeOptions } from './type-options';
+import { FormActions } from '../../../components/ui/form-actions';
 
 const DESCRIPTION_MAX = 200;
 const KEY_MAX = 4096;
@@ -77,14 +77,7 @@ export function ProviderKeyForm({ existing, submitLabel, onSubmit, onCancel }: {
         spellCheck={false}
         className="font-mono"
       />
-      <div className="flex justify-end gap-2 pt-2">
-        <Button variant="secondary" onClick={onCancel} disabled={pending}>
-          {t('common.cancel')}
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? t('common.working') : submitLabel}
-        </Button>
-      </div>
+      <FormActions submitLabel={submitLabel} pending={pending} onCancel={onCancel} />
     </form>
   );
 }

@@ -5,6 +5,7 @@ import { Button } from '../../../components/ui/button';
 import { TextField } from '../../../components/ui/field';
 import { useFormSubmit } from '../../../lib/use-form-submit';
 import { ALERT_EVENTS, checkUrl, KEY_EVENTS, WEBHOOK_EVENTS, WEBHOOK_URL_MAX, type Webhook, type WebhookEvent, type WebhookInput } from '../api';
+import { FormActions } from '../../../components/ui/form-actions';
 
 function EventGroup({ legend, events, selected, onToggle }: { legend: string; events: readonly WebhookEvent[]; selected: Set<WebhookEvent>; onToggle: (event: WebhookEvent, on: boolean) => void }) {
   const label = useEventLabel();
@@ -124,14 +125,7 @@ export function WebhookForm({ existing, submitLabel, onSubmit, onCancel }: { exi
           <span className="block text-xs text-slate-500">{t('webhooks.enabledHint')}</span>
         </span>
       </label>
-      <div className="flex justify-end gap-2 pt-1">
-        <Button variant="secondary" onClick={onCancel} disabled={pending}>
-          {t('common.cancel')}
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? t('common.working') : submitLabel}
-        </Button>
-      </div>
+      <FormActions submitLabel={submitLabel} pending={pending} onCancel={onCancel} className="pt-1" />
     </form>
   );
 }
