@@ -11,7 +11,7 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'apps/server/src/**/*.test.ts'] } },
       { extends: true, test: { name: 'api-sqlite', include: apiTests, env: { KEYSMITH_TEST_DB: 'sqlite' } } },
       // The same API suite against a real PostgreSQL; it fails, never skips, when PostgreSQL is down.
-      { extends: true, test: { name: 'api-postgres', include: apiTests, env: { KEYSMITH_TEST_DB: 'postgres' } } },
+      { extends: true, test: { name: 'api-postgres', include: apiTests, env: { KEYSMITH_TEST_DB: 'postgres' }, globalSetup: ['apps/server/test/pg-global-setup.ts'] } },
       {
         extends: true,
         plugins: [react()],

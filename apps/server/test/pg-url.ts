@@ -1,0 +1,2 @@
+/** The PostgreSQL the api-postgres suite runs against. */
+export const TEST_PG_URL = process.env.KEYSMITH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
