@@ -19,6 +19,8 @@ export interface StartKeysmithOptions {
   serviceToken: string;
   /** A postgres:// URL; unset for the embedded SQLite in the data directory. */
   databaseUrl?: string;
+  /** Options for node itself, before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export async function startKeysmith(options: StartKeysmithOptions): Promise<KeysmithInstance> {
@@ -37,7 +39,7 @@ export async function startKeysmith(options: StartKeysmithOptions): Promise<Keys
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   const child = startNode({
     name: `keysmith ${options.name}`,
-    args: [join(options.repoRoot, 'apps/server/bin/keysmith.mjs'), 'serve'],
+    args: [...(options.nodeArgs ?? []), join(options.repoRoot, 'apps/server/bin/keysmith.mjs'), 'serve'],
     cwd: options.repoRoot,
     env,
     logFile: join(options.workDir, `${options.name}.log`),
