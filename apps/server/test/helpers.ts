@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,8 +11,9 @@ import { buildApp, REDACT_PATHS } from '../src/app';
 import { loadConfig, type Config } from '../src/config';
 import { loadMasterKeys } from '../src/master-key';
 import { createArgon2Hasher } from '../src/password';
+import { TEST_PG_URL } from './pg-url';
 
-export const TEST_PG_URL = process.env.KEYSMITH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { TEST_PG_URL } from './pg-url';
 export const SERVICE_TOKEN = 'svc_test_token_0123456789abcdefghijklmnopqrstuvwxyz';
 export const PASSWORD = 'correct horse battery';
 /** The origin `app.inject()` requests come from (its default Host is localhost:80). */
@@ -144,7 +146,16 @@ async function startApp(
     vault: createVault(loadMasterKeys(config, () => {})),
     rateLimiter,
   });
-  await app.ready();
+  // Verifications go over real HTTP to a listening server: most are answered before Fastify's
+  // router (the fast path in fast-verify.ts), which app.inject() would never reach.
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  app.addHook('onClose', (_instance, done) => {
+    agent.destroy();
+    done();
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
 
   const request = (o: RequestOptions) => {
     const method = o.method ?? 'GET';
@@ -153,6 +164,7 @@ async function startApp(
     if (o.cookie !== undefined && method !== 'GET' && headers.origin === undefined) headers.origin = ORIGIN;
     if (o.token !== undefined) headers.authorization = `Bearer ${o.token === true ? SERVICE_TOKEN : o.token}`;
     if (o.teamId !== undefined) headers['x-team-id'] = o.teamId;
+    if (o.url.startsWith('/api/v1/keys/verify')) return overHttp({ port, agent, method, url: o.url, headers, body: o.body });
     return app.inject({ method, url: o.url, headers, ...(o.body !== undefined ? { payload: o.body as object } : {}) });
   };
   const verify = async (body: Record<string, unknown>) => {
@@ -161,6 +173,40 @@ async function startApp(
     return res.json() as { valid: boolean; code: string } & Record<string, unknown>;
   };
   return { app, request, verify };
+}
+
+/**
+ * Sends one request over HTTP and answers in the shape of app.inject()'s response (status,
+ * headers, body, json()). An object body is sent as JSON, as inject() does; a string as it is.
+ */
+function overHttp(o: { port: number; agent: Agent; method: string; url: string; headers: Record<string, string>; body: unknown }): Promise<LightMyRequestResponse> {
+  const payload = o.body === undefined ? undefined : typeof o.body === 'string' || Buffer.isBuffer(o.body) ? o.body : JSON.stringify(o.body);
+  const headers: Record<string, string> = { ...o.headers };
+  const hasType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+  if (payload !== undefined && typeof o.body === 'object' && !Buffer.isBuffer(o.body) && !hasType) headers['content-type'] = 'application/json';
+  if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: o.port, agent: o.agent, method: o.method, path: o.url, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          statusCode: res.statusCode ?? 0,
+          statusMessage: res.statusMessage ?? '',
+          headers: res.headers,
+          body,
+          payload: body,
+          rawPayload: Buffer.concat(chunks),
+          cookies: [],
+          json: () => JSON.parse(body) as unknown,
+        } as unknown as LightMyRequestResponse);
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 /** Any constant: the advisory lock that orders schema drops against migrations. */

@@ -17,8 +17,13 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   CREDENTIAL_UNAVAILABLE: 503,
 };
 
+/** The contract's error body, repeating the request's id. */
+export function errorPayload(requestId: string, code: ErrorCode, message: string, details?: ErrorDetail[]) {
+  return { error: { code, message, ...(details ? { details } : {}), requestId } };
+}
+
 export function errorBody(request: FastifyRequest, code: ErrorCode, message: string, details?: ErrorDetail[]) {
-  return { error: { code, message, ...(details ? { details } : {}), requestId: String(request.id) } };
+  return errorPayload(String(request.id), code, message, details);
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: KeysmithError) {
@@ -26,7 +31,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: K
   return reply.status(STATUS_OF[error.code]).send(errorBody(request, error.code, error.message, error.details));
 }
 
-interface AjvError {
+export interface AjvError {
   instancePath: string;
   keyword: string;
   message?: string;
@@ -53,14 +58,22 @@ function detailsOf(errors: AjvError[], context: string | undefined): ErrorDetail
   });
 }
 
+/** The 400 for a body that failed its schema (Ajv's errors, first one in the message). */
+export function schemaError(errors: AjvError[], context: string | undefined): KeysmithError {
+  const details = detailsOf(errors, context);
+  const first = details[0];
+  return new KeysmithError('VALIDATION_FAILED', first ? `${first.path}: ${first.message}` : 'invalid request', { details });
+}
+
+/** The 400 for a body that is not JSON (or is empty, or carries a prototype-poisoning key). */
+export function invalidJsonError(): KeysmithError {
+  return new KeysmithError('VALIDATION_FAILED', 'body: is not valid JSON', { details: [{ path: 'body', message: 'is not valid JSON' }] });
+}
+
 /** Maps a Fastify error (bad JSON, wrong content type, too large…) to a KeysmithError. */
 function fromFastifyError(error: FastifyError): KeysmithError | undefined {
   if (error instanceof KeysmithError) return error;
-  if (error.validation) {
-    const details = detailsOf(error.validation as AjvError[], error.validationContext);
-    const first = details[0];
-    return new KeysmithError('VALIDATION_FAILED', first ? `${first.path}: ${first.message}` : 'invalid request', { details });
-  }
+  if (error.validation) return schemaError(error.validation as AjvError[], error.validationContext);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new KeysmithError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB');
@@ -68,15 +81,13 @@ function fromFastifyError(error: FastifyError): KeysmithError | undefined {
       return new KeysmithError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be JSON (Content-Type: application/json)');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new KeysmithError('VALIDATION_FAILED', 'body: is not valid JSON', { details: [{ path: 'body', message: 'is not valid JSON' }] });
+      return invalidJsonError();
   }
   const status = error.statusCode ?? 500;
   if (status === 404) return new KeysmithError('NOT_FOUND', 'Not found');
   if (status === 413) return new KeysmithError('PAYLOAD_TOO_LARGE', 'The request body is too large');
   if (status === 415) return new KeysmithError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type');
-  if (status === 400 && error instanceof SyntaxError) {
-    return new KeysmithError('VALIDATION_FAILED', 'body: is not valid JSON', { details: [{ path: 'body', message: 'is not valid JSON' }] });
-  }
+  if (status === 400 && error instanceof SyntaxError) return invalidJsonError();
   if (status >= 400 && status < 500) return new KeysmithError('VALIDATION_FAILED', 'The request is not valid');
   return undefined;
 }

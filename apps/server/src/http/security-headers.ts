@@ -6,16 +6,19 @@ import helmet from 'helmet';
  * answers get the short set OWASP's REST cheat sheet recommends (a CSP that allows nothing),
  * which also keeps the verification path light.
  */
-export function installSecurityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
-  const hsts: Record<string, string> = options.hsts ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {};
-  const apiHeaders: Record<string, string> = {
+/** The headers of every JSON API answer, as [name, value] pairs. */
+export function apiSecurityHeaders(options: { hsts: boolean }): [string, string][] {
+  return Object.entries({
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
     'cross-origin-resource-policy': 'same-origin',
-    ...hsts,
-  };
+    ...(options.hsts ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  });
+}
+
+export function installSecurityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
   const pageHeaders = helmet({
     strictTransportSecurity: options.hsts,
     contentSecurityPolicy: {
@@ -30,7 +33,7 @@ export function installSecurityHeaders(app: FastifyInstance, options: { hsts: bo
       },
     },
   });
-  const apiHeaderList = Object.entries(apiHeaders);
+  const apiHeaderList = apiSecurityHeaders(options);
   app.addHook('onRequest', (request, reply, done) => {
     // Straight onto the response: Node checks each header once, without Fastify's per-call
     // lower-casing and copying (these run for every verification).

@@ -20,6 +20,18 @@ export const VerifyResponse = Type.Object({
   rateLimit: Type.Optional(Nullable(Type.Object({ limit: Type.Integer(), remaining: Type.Integer(), resetAt: Timestamp }))),
 });
 
+export const VerifyBody = StrictObject({
+  key: Type.String({ minLength: 1, maxLength: 512 }),
+  scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
+  cost: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  context: Type.Optional(
+    StrictObject({
+      ip: Type.Optional(Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })])),
+      userAgent: Type.Optional(Type.String({ maxLength: 512 })),
+    }),
+  ),
+});
+
 export interface VerifyRoutesOptions {
   verifier: VerifyService;
   requestAuth: RequestAuth;
@@ -32,17 +44,7 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<VerifyRoutesOptions> = asyn
       schema: {
         tags: ['verification'],
         summary: 'Verify a key (service token required); always 200 for a well-formed request',
-        body: StrictObject({
-          key: Type.String({ minLength: 1, maxLength: 512 }),
-          scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
-          cost: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-          context: Type.Optional(
-            StrictObject({
-              ip: Type.Optional(Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })])),
-              userAgent: Type.Optional(Type.String({ maxLength: 512 })),
-            }),
-          ),
-        }),
+        body: VerifyBody,
         response: { 200: VerifyResponse },
       },
     },

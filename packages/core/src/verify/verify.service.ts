@@ -55,8 +55,12 @@ export interface VerifyServiceOptions {
 }
 
 export interface VerifyService {
-  /** Verifies a raw key, counting its use; a rejected key is a normal result, not an error. */
-  verify(request: VerifyRequest): Promise<VerifyResult>;
+  /**
+   * Verifies a raw key, counting its use; a rejected key is a normal result, not an error. A key
+   * answered from memory (cached, no rate limit, no credits) is answered synchronously — no
+   * promise on the hot path; otherwise a promise. It never throws: failures are rejections.
+   */
+  verify(request: VerifyRequest): VerifyResult | Promise<VerifyResult>;
 }
 
 function knownFields(key: KeyForVerification): KnownKeyFields {
@@ -137,60 +141,80 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
     }
   }
 
+  /** The answer for a key once its record is known; a promise only to rate-limit or spend. */
+  function answer(key: KeyForVerification | null | undefined, request: VerifyRequest): VerifyResult | Promise<VerifyResult> {
+    if (!key) return { valid: false, code: 'NOT_FOUND' };
+    const now = clock.now();
+    const decision = decide(key, request.scopes ?? [], now);
+    if (!decision.ok) {
+      usage.record(key.id, key.teamId, now, { valid: false, creditsUsed: 0, code: decision.code }, request.context);
+      const fields = knownFields(key);
+      return decision.code === 'INSUFFICIENT_SCOPES'
+        ? { valid: false, code: decision.code, missingScopes: decision.missingScopes, ...fields }
+        : { valid: false, code: decision.code, ...fields };
+    }
+    if (key.rateLimit || key.credits || key.teamHasBalance) return limitedAnswer(key, request, now);
+    return valid(key, request, now, null, null);
+  }
+
+  /** Counts a VALID use and builds its answer: one literal, no spread (built for every VALID answer). */
+  function valid(
+    key: KeyForVerification,
+    request: VerifyRequest,
+    now: number,
+    credits: { remaining: number } | null,
+    rateLimit: { limit: number; remaining: number; resetAt: string } | null,
+  ): VerifyResult {
+    usage.record(key.id, key.teamId, now, { valid: true, creditsUsed: request.cost ?? 1 }, request.context);
+    return {
+      valid: true,
+      code: 'VALID',
+      keyId: key.id,
+      teamId: key.teamId,
+      name: key.name,
+      scopes: key.scopes,
+      metadata: key.metadata,
+      expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
+      credits,
+      rateLimit,
+    };
+  }
+
+  /** The rest for a key with a rate limit or credits: each may need a round trip. */
+  async function limitedAnswer(key: KeyForVerification, request: VerifyRequest, now: number): Promise<VerifyResult> {
+    const rejected = (code: UsageRejectionCode) => usage.record(key.id, key.teamId, now, { valid: false, creditsUsed: 0, code }, request.context);
+    let rateLimit: { limit: number; remaining: number; resetAt: string } | null = null;
+    if (key.rateLimit) {
+      const hit = await rateLimiter.hit(key.id, key.rateLimit, now);
+      const resetAt = new Date(hit.resetAt).toISOString();
+      if (!hit.allowed) {
+        rejected('RATE_LIMITED');
+        return { valid: false, code: 'RATE_LIMITED', rateLimit: { limit: key.rateLimit.limit, remaining: 0, resetAt }, ...knownFields(key) };
+      }
+      rateLimit = { limit: key.rateLimit.limit, remaining: hit.remaining, resetAt };
+    }
+    let credits: { remaining: number } | null = null;
+    if (key.credits || key.teamHasBalance) {
+      const spent = await spend(key, request.cost ?? 1, now);
+      if (!spent) {
+        rejected('USAGE_EXCEEDED');
+        return { valid: false, code: 'USAGE_EXCEEDED', ...knownFields(key) };
+      }
+      credits = spent.remaining === null ? null : { remaining: spent.remaining };
+    }
+    return valid(key, request, now, credits, rateLimit);
+  }
+
   return {
-    async verify(request) {
-      if (!isWellFormedKey(request.key)) return { valid: false, code: 'MALFORMED' };
-      const hash = hashSecret(request.key);
-      const recalled = recall(hash);
-      const key = recalled === undefined ? await lookup(hash) : recalled;
-      if (!key) return { valid: false, code: 'NOT_FOUND' };
-
-      const now = clock.now();
-      const rejected = (code: UsageRejectionCode) => usage.record(key.id, key.teamId, now, { valid: false, creditsUsed: 0, code }, request.context);
-      const decision = decide(key, request.scopes ?? [], now);
-      if (!decision.ok) {
-        rejected(decision.code);
-        const fields = knownFields(key);
-        return decision.code === 'INSUFFICIENT_SCOPES'
-          ? { valid: false, code: decision.code, missingScopes: decision.missingScopes, ...fields }
-          : { valid: false, code: decision.code, ...fields };
+    verify(request) {
+      try {
+        if (!isWellFormedKey(request.key)) return { valid: false, code: 'MALFORMED' };
+        const hash = hashSecret(request.key);
+        const recalled = recall(hash);
+        return recalled === undefined ? lookup(hash).then((key) => answer(key, request)) : answer(recalled, request);
+      } catch (error) {
+        return Promise.reject(error);
       }
-
-      let rateLimit: { limit: number; remaining: number; resetAt: string } | null = null;
-      if (key.rateLimit) {
-        const hit = await rateLimiter.hit(key.id, key.rateLimit, now);
-        const resetAt = new Date(hit.resetAt).toISOString();
-        if (!hit.allowed) {
-          rejected('RATE_LIMITED');
-          return { valid: false, code: 'RATE_LIMITED', rateLimit: { limit: key.rateLimit.limit, remaining: 0, resetAt }, ...knownFields(key) };
-        }
-        rateLimit = { limit: key.rateLimit.limit, remaining: hit.remaining, resetAt };
-      }
-
-      const cost = request.cost ?? 1;
-      let credits: { remaining: number } | null = null;
-      if (key.credits || key.teamHasBalance) {
-        const spent = await spend(key, cost, now);
-        if (!spent) {
-          rejected('USAGE_EXCEEDED');
-          return { valid: false, code: 'USAGE_EXCEEDED', ...knownFields(key) };
-        }
-        credits = spent.remaining === null ? null : { remaining: spent.remaining };
-      }
-      usage.record(key.id, key.teamId, now, { valid: true, creditsUsed: cost }, request.context);
-      // One literal, no spread: this object is built for every VALID answer.
-      return {
-        valid: true,
-        code: 'VALID',
-        keyId: key.id,
-        teamId: key.teamId,
-        name: key.name,
-        scopes: key.scopes,
-        metadata: key.metadata,
-        expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
-        credits,
-        rateLimit,
-      };
     },
   };
 }
