@@ -5,6 +5,9 @@ const apiTests = ['apps/server/test/**/*.test.ts'];
 
 export default defineConfig({
   test: {
+    // Two files at once even on a 2-core machine (vitest's default there is one): most of the
+    // suite waits on PostgreSQL, child processes and Chromium rather than on its own CPU.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
