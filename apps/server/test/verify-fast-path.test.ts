@@ -172,6 +172,35 @@ describe('the verification fast path', () => {
     }
   });
 
+  it('answers 500 INTERNAL to an unexpected failure, as the route does, and keeps serving', async () => {
+    // A record the serializer cannot write (a BigInt in its metadata): nothing real makes one,
+    // so the store is wrapped to, for one key.
+    t = await buildTestApp({
+      wrapStore: (store) => ({
+        ...store,
+        keys: {
+          ...store.keys,
+          async findByHash(hash) {
+            const key = await store.keys.findByHash(hash);
+            return key && key.name === 'poisoned' ? { ...key, metadata: { big: 1n } } : key;
+          },
+        },
+      }),
+    });
+    const owner = await t.signup();
+    const poisoned = await t.createKey(owner, { name: 'poisoned' });
+    const fine = await t.createKey(owner, { name: 'fine' });
+    const body = JSON.stringify({ key: poisoned.rawKey });
+    // The first answer waits for the lookup (a promise), the second comes from the cache (synchronous).
+    for (const answer of [await send(t, { body }), await send(t, { body })]) {
+      expect(answer.status).toBe(500);
+      expect(comparable(answer)).toEqual(comparable(await throughFastify(t, body)));
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'INTERNAL' } });
+    }
+    expect(t.logs.join('')).toContain('unhandled error');
+    expect(JSON.parse((await send(t, { body: JSON.stringify({ key: fine.rawKey }) })).body)).toMatchObject({ valid: true, code: 'VALID' });
+  });
+
   it('serves many verifications at once, each counted once', async () => {
     const { t, owner } = await setup();
     const { data, rawKey } = await t.createKey(owner);

@@ -51,7 +51,9 @@ function isJson(contentType: string | undefined): boolean {
  */
 export function createFastVerify(options: FastVerifyOptions): FastVerify {
   const { verifier, log, nextRequestId, closing } = options;
-  // Whole header values: a Set lookup, no parsing, no hash of the token per request.
+  // Whole header values: a Set lookup, no parsing, no SHA-256 of the token per request. The Set
+  // hashes the whole presented value before it compares any characters, so its timing tells
+  // nothing about how much of a token was right.
   const authorizations = new Set(options.serviceTokens.map((token) => `Bearer ${token}`));
   const validate = options.compileBody(options.bodySchema);
   const serialize = fastJson(options.responseSchema) as (result: VerifyResult) => string;
@@ -96,7 +98,14 @@ export function createFastVerify(options: FastVerifyOptions): FastVerify {
     const result = verifier.verify(body as VerifyRequest);
     if (!(result instanceof Promise)) return send(res, 200, serialize(result), requestId);
     result.then(
-      (settled) => send(res, 200, serialize(settled), requestId),
+      (value) => {
+        // Runs in a promise callback: anything thrown here must still answer (500), never escape.
+        try {
+          send(res, 200, serialize(value), requestId);
+        } catch (error) {
+          fail(res, requestId, error);
+        }
+      },
       (error: unknown) => fail(res, requestId, error),
     );
   }
@@ -112,7 +121,14 @@ export function createFastVerify(options: FastVerifyOptions): FastVerify {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', () => res.destroy());
-    req.on('end', () => answer(res, requestId, (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8')));
+    req.on('end', () => {
+      // An event callback: an unexpected error answers 500 here rather than crash the process.
+      try {
+        answer(res, requestId, (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8'));
+      } catch (error) {
+        fail(res, requestId, error);
+      }
+    });
     return true;
   };
 }
