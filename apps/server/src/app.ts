@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
+import type { RequestListener } from 'node:http';
 import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -39,7 +39,7 @@ import type { Config } from './config';
 import { createRequestAuth } from './http/auth';
 import { installErrorHandling, sendError } from './http/errors';
 import { ErrorSchema } from './http/schemas';
-import { createFastVerify, type FastVerify } from './http/fast-verify';
+import { createFastVerify } from './http/fast-verify';
 import { apiSecurityHeaders, installSecurityHeaders } from './http/security-headers';
 import { installValidation } from './http/validation';
 import { auditRoutes } from './routes/audit.routes';
@@ -114,22 +114,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   let requestCounter = 0;
   // A random prefix per process and a counter: unique, and no CSPRNG call per request.
   const nextRequestId = () => `${requestIdPrefix}${(requestCounter += 1).toString(36)}`;
-  // Verifications are answered before Fastify sees them when they can be (see fast-verify.ts).
-  let fastVerify: FastVerify | null = null;
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: 64 * 1024,
     genReqId: nextRequestId,
-    // Fastify's own HTTP server, with the verification fast path in front of its router.
-    serverFactory: (handler, options) => {
-      const server = createServer((req, res) => {
-        if (fastVerify === null || !fastVerify(req, res)) handler(req, res);
-      });
-      server.keepAliveTimeout = options.keepAliveTimeout as number;
-      server.requestTimeout = options.requestTimeout as number;
-      server.setTimeout(options.connectionTimeout as number);
-      return server;
-    },
     requestIdHeader: false,
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true },
@@ -304,7 +292,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     closing = true;
     done();
   });
-  fastVerify = createFastVerify({
+  const fastVerify = createFastVerify({
     verifier,
     serviceTokens: config.serviceTokens,
     bodySchema: VerifyBody,
@@ -315,6 +303,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     log: app.log,
     closing: () => closing,
   });
+  // The fast path goes in front of Fastify's router on Fastify's own server (its options and its
+  // binding of every address of HOST kept). Servers Fastify adds for further addresses of HOST
+  // (e.g. ::1 for localhost) and app.inject() reach the Fastify route, which answers the same.
+  const [routing] = app.server.listeners('request') as RequestListener[];
+  if (routing) {
+    app.server.removeListener('request', routing);
+    app.server.on('request', (req, res) => {
+      if (!fastVerify(req, res)) routing(req, res);
+    });
+  }
 
   const healthTimer = setInterval(() => void checkHealth(), 1000);
   healthTimer.unref();

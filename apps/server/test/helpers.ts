@@ -149,7 +149,8 @@ async function startApp(
   // Verifications go over real HTTP to a listening server: most are answered before Fastify's
   // router (the fast path in fast-verify.ts), which app.inject() would never reach.
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  app.addHook('onClose', (_instance, done) => {
+  // Before the server closes: a socket the agent keeps alive would hold the close for its timeout.
+  app.addHook('preClose', (done) => {
     agent.destroy();
     done();
   });

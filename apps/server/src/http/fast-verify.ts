@@ -64,6 +64,9 @@ export function createFastVerify(options: FastVerifyOptions): FastVerify {
   function send(res: ServerResponse, status: number, body: string, requestId: string, retryAfterSeconds?: number): void {
     headers[3] = String(Buffer.byteLength(body));
     headers[5] = requestId;
+    // During a stop, the connection closes after this answer (Connection: close) instead of
+    // keeping the stop waiting for the client's keep-alive to time out.
+    if (closing()) res.shouldKeepAlive = false;
     res.writeHead(status, retryAfterSeconds === undefined ? headers : [...headers, 'retry-after', String(retryAfterSeconds)]);
     res.end(body);
     // One line per verification only when asked for (LOG_LEVEL=debug): at thousands a second,
