@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, PASSWORD, SERVICE_TOKEN, type RequestOptions, type TestApp, type TestUser } from './helpers';
+import { buildTestApp, ORIGIN, PASSWORD, SERVICE_TOKEN, type RequestOptions, type TestApp, type TestUser } from './helpers';
 
 let t: TestApp;
 let owner: TestUser;
@@ -213,6 +213,22 @@ describe('NUL characters', () => {
     const signup = await t.request({ method: 'POST', url: '/api/v1/auth/signup', body: { email: 'nul@example.com', password: PASSWORD, name: 'N\u0000' } });
     expectError(signup, 400, 'VALIDATION_FAILED');
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('deeply nested bodies', () => {
+  it('answers 400 for JSON nested over 64 levels, never 500, and writes nothing', async () => {
+    const before = await snapshot();
+    const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const bodies = [deep(30_000), `{"name":"ok","metadata":{"a":${deep(100)}}}`];
+    for (const payload of bodies) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: { cookie: `keysmith_session=${owner.cookie}`, origin: ORIGIN, 'content-type': 'application/json' }, payload });
+      expect(expectError(res, 400, 'VALIDATION_FAILED').message).toBe('body: is nested more than 64 levels deep');
+    }
+    expect(await snapshot()).toEqual(before);
+    // Up to 64 levels pass the nesting check (the metadata is then checked as usual).
+    const ok = await t.request({ method: 'POST', url: '/api/v1/keys', cookie: owner.cookie, body: { name: 'nested', metadata: { a: JSON.parse(deep(60)) } } });
+    expect(ok.statusCode).toBe(201);
   });
 });
 

@@ -112,6 +112,8 @@ describe('the verification fast path', () => {
       '[]',
       '{"__proto__": {"polluted": true}, "key": "x"}',
       '{"constructor": {"prototype": {"polluted": true}}, "key": "x"}',
+      `${'['.repeat(30_000)}${']'.repeat(30_000)}`,
+      `{"key": "x", "scopes": ${'['.repeat(70)}${']'.repeat(70)}}`,
     ];
     for (const body of bodies) {
       const before = routedByFastify(t);

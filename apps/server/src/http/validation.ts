@@ -16,24 +16,34 @@ function createAjv(options: Options): Ajv {
   return ajv;
 }
 
-/** The path of the first string (or key) holding a NUL character, or null. */
-export function findNul(value: unknown, path: string): string | null {
+/** How deep a request's JSON may nest; deeper is a 400, never a stack overflow (a 500). */
+export const MAX_DEPTH = 64;
+
+/**
+ * The path of the first string (or key) holding a NUL character, or null. Throws a 400 for a
+ * value nested deeper than MAX_DEPTH (64 KiB of `[` would otherwise overflow the stack).
+ */
+export function findNul(value: unknown, path: string, depth = 0): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_DEPTH) {
+    throw new KeysmithError('VALIDATION_FAILED', `body: is nested more than ${MAX_DEPTH} levels deep`, {
+      details: [{ path: 'body', message: `is nested more than ${MAX_DEPTH} levels deep` }],
+    });
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
-      if (findNul(value[i], '') !== null) return findNul(value[i], path ? `${path}.${i}` : String(i));
+      if (findNul(value[i], '', depth + 1) !== null) return findNul(value[i], path ? `${path}.${i}` : String(i), depth + 1);
     }
     return null;
   }
-  if (value !== null && typeof value === 'object') {
-    // Paths are only built for what holds a NUL: the common case allocates nothing.
-    const record = value as Record<string, unknown>;
-    for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
-      if (key.includes('\u0000') || findNul(record[key], '') !== null) {
-        const at = path ? `${path}.${key}` : key;
-        return key.includes('\u0000') ? at : findNul(record[key], at);
-      }
+  // Paths are only built for what holds a NUL: the common case allocates nothing.
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    if (key.includes('\u0000') || findNul(record[key], '', depth + 1) !== null) {
+      const at = path ? `${path}.${key}` : key;
+      return key.includes('\u0000') ? at : findNul(record[key], at, depth + 1);
     }
   }
   return null;
@@ -59,13 +69,18 @@ export function installValidation(app: FastifyInstance): BodyValidatorCompiler {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   // PostgreSQL cannot store NUL in text, and no field of ours needs it: refuse it everywhere, up front.
   app.addHook('preValidation', (request, _reply, done) => {
-    const body = findNul(request.body, '');
-    if (body !== null) return done(nulError(body, 'body'));
-    const query = findNul(request.query, '');
-    if (query !== null) return done(nulError(query, 'query'));
-    const params = findNul(request.params, '');
-    if (params !== null) return done(nulError(params, 'params'));
-    done();
+    let found: [string, string] | null = null;
+    try {
+      const body = findNul(request.body, '');
+      const query = body === null ? findNul(request.query, '') : null;
+      const params = body === null && query === null ? findNul(request.params, '') : null;
+      if (body !== null) found = [body, 'body'];
+      else if (query !== null) found = [query, 'query'];
+      else if (params !== null) found = [params, 'params'];
+    } catch (error) {
+      return done(error as Error);
+    }
+    done(found ? nulError(found[0], found[1]) : undefined);
   });
   // A route that declares no query parameters takes none: `?anything=1` is a 400, never silently ignored.
   app.addHook('onRoute', (route) => {
