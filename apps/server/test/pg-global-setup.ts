@@ -1,6 +1,11 @@
 import pg from 'pg';
 import { TEST_PG_URL } from './pg-url';
 
+/** A schema lives for one test or one file (minutes at most): older than this, its run is gone. */
+const STALE_AFTER_MS = 30 * 60 * 1000;
+/** A schema this young may belong to a run starting right now, whatever its pid says. */
+const YOUNG_MS = 60 * 1000;
+
 /** Whether a process of this machine is alive (signal 0 tests, sends nothing). */
 function alive(pid: number): boolean {
   try {
@@ -12,10 +17,10 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Drops the schemas of test runs that died before their teardown (`t_<pid>_…`, the worker's pid
- * no longer alive): every one left behind slows each migration of later runs (the migrator
- * scans the tables of all schemas). Schemas of a run still going are kept. If PostgreSQL is not
- * reachable this does nothing: the suite then fails with its own clear message.
+ * Drops the schemas of test runs that died before their teardown (`t_<pid>_<ms>_…`): every one
+ * left behind slows each migration of later runs (the migrator scans the tables of all schemas).
+ * Schemas of a run still going on this machine are kept. If PostgreSQL is not reachable this
+ * does nothing: the suite then fails with its own clear message.
  */
 export default async function setup(): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
@@ -27,8 +32,14 @@ export default async function setup(): Promise<void> {
   try {
     const { rows } = await client.query<{ name: string }>(`select nspname as name from pg_namespace where nspname ~ '^t_[0-9]+_'`);
     for (const { name } of rows) {
-      const pid = Number(/^t_(\d+)_/.exec(name)?.[1]);
-      if (!alive(pid)) await client.query(`drop schema if exists ${client.escapeIdentifier(name)} cascade`);
+      // t_<pid>_<Date.now()>_…: made by a process of this machine that is gone, or so long ago that
+      // no run still uses it. (Pids of another machine cannot be checked from here: suites of
+      // several machines should not share one PostgreSQL database.)
+      const [, pid, createdAt] = /^t_(\d+)_(\d+)_/.exec(name) ?? [];
+      const age = Date.now() - Number(createdAt);
+      if (age > STALE_AFTER_MS || (age > YOUNG_MS && !alive(Number(pid)))) {
+        await client.query(`drop schema if exists ${client.escapeIdentifier(name)} cascade`);
+      }
     }
   } finally {
     await client.end();
