@@ -10,23 +10,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { median, numberFromEnv, repoRoot, startOwnServer } from './lib/common';
 import { createKey, signup, startKeysmith, verifyOnce } from './lib/keysmith';
 import { load, type Target } from './lib/load';
-import { freePort, readyLine, startNode, stopAll, type Child } from './lib/procs';
+import { stopAll } from './lib/procs';
 
-function numberFromEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
-
-const DURATION = numberFromEnv('CPU_DURATION', 5);
-const ROUNDS = Math.floor(numberFromEnv('CPU_ROUNDS', 3));
-const CONNECTIONS = Math.floor(numberFromEnv('CPU_CONNECTIONS', 50));
-const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const repoRoot = resolve(benchDir, '..');
+const DURATION = numberFromEnv('CPU_DURATION', 5, 1);
+const ROUNDS = Math.floor(numberFromEnv('CPU_ROUNDS', 3, 1));
+const CONNECTIONS = Math.floor(numberFromEnv('CPU_CONNECTIONS', 50, 1));
 const keysmithRoot = process.env.BENCH_KEYSMITH_ROOT ? resolve(process.env.BENCH_KEYSMITH_ROOT) : repoRoot;
 const SERVICE_TOKEN = `svc_bench_${randomBytes(24).toString('hex')}`;
 const TICKS_PER_SECOND = 100;
@@ -36,26 +28,6 @@ function cpuSeconds(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
-}
-
-async function startBare(workDir: string, answer: unknown, nodeArgs: string[]): Promise<{ child: Child; origin: string }> {
-  const port = await freePort();
-  const child = startNode({
-    name: 'bare',
-    args: [...nodeArgs, '--import', 'tsx', join(benchDir, 'src/servers/bare.ts')],
-    cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), BARE_RESPONSE: JSON.stringify(answer) },
-    logFile: join(workDir, 'bare.log'),
-    pipeStdio: true,
-  });
-  await readyLine(child, 60_000);
-  return { child, origin: `http://127.0.0.1:${port}` };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -69,7 +41,7 @@ async function main(): Promise<void> {
     const key = await createKey(ks, account, { name: 'cpu probe' });
     const answer = await verifyOnce(ks, SERVICE_TOKEN, key.rawKey);
     if (answer.code !== 'VALID') throw new Error(`the probe key is not VALID: ${JSON.stringify(answer)}`);
-    const bare = await startBare(workDir, answer, nodeArgs);
+    const bare = await startOwnServer({ name: 'bare', file: 'bare.ts', env: { BARE_RESPONSE: JSON.stringify(answer) }, workDir, nodeArgs });
     const body = JSON.stringify({ key: key.rawKey });
     const headers = { authorization: `Bearer ${SERVICE_TOKEN}` };
     const targets: { name: string; pid: number; target: Target }[] = [

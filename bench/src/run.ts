@@ -20,25 +20,17 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { median, numberFromEnv, repoRoot, startOwnServer } from './lib/common';
 import { countKeys, seedKeys, wellFormedRandomKey } from './lib/keys';
 import { createKey, revokeKey, signup, startKeysmith, verifyOnce, type Account, type KeysmithInstance } from './lib/keysmith';
 import { load, type LoadResult, type Target } from './lib/load';
-import { freePort, killAllNow, readyLine, rssMiB, sleep, startNode, stopAll, stopChild, type Child } from './lib/procs';
+import { killAllNow, rssMiB, sleep, stopAll, stopChild } from './lib/procs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-function numberFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min}`);
-  return value;
-}
 
 const DURATION = numberFromEnv('BENCH_DURATION', 10, 1);
 const WARMUP = numberFromEnv('BENCH_WARMUP', Math.min(5, DURATION), 0);
@@ -57,8 +49,6 @@ const MIX_VALID_CONNECTIONS = Math.max(1, Math.round(CONNECTIONS / 10));
 /** A hard bound on the whole run. */
 const GLOBAL_TIMEOUT_MS = 90 * 60 * 1000;
 
-const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const repoRoot = resolve(benchDir, '..');
 const keysmithRoot = process.env.BENCH_KEYSMITH_ROOT ? resolve(process.env.BENCH_KEYSMITH_ROOT) : repoRoot;
 const SERVICE_TOKEN = `svc_bench_${randomBytes(24).toString('hex')}`;
 
@@ -145,13 +135,6 @@ process.on('unhandledRejection', (error) => {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const mib = (n: number | null) => (n === null || !Number.isFinite(n) ? 'n/a' : `${n.toFixed(1)} MiB`);
@@ -215,20 +198,6 @@ function summary(id: string): Summary | null {
 
 // ---------------------------------------------------------------------------------------------
 // Servers
-
-async function startOwnServer(name: string, file: string, env: Record<string, string>): Promise<{ child: Child; origin: string; ready: Record<string, unknown> }> {
-  const port = await freePort();
-  const child = startNode({
-    name,
-    args: ['--import', 'tsx', join(benchDir, 'src/servers', file)],
-    cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: String(port) },
-    logFile: join(workDir as string, `${name}.log`),
-    pipeStdio: true,
-  });
-  const ready = await readyLine<{ ready: true } & Record<string, unknown>>(child, 60_000);
-  return { child, origin: `http://127.0.0.1:${port}`, ready };
-}
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, {
@@ -350,16 +319,16 @@ async function main(): Promise<void> {
 
   // --- the bare route, answering an object of the size of Keysmith's VALID answer -------------
   log('starting the bare Fastify route…');
-  const bare = await startOwnServer('bare', 'bare.ts', { BARE_RESPONSE: JSON.stringify(validAnswer) });
+  const bare = await startOwnServer({ name: 'bare', file: 'bare.ts', env: { BARE_RESPONSE: JSON.stringify(validAnswer) }, workDir });
   const bareUrl = `${bare.origin}/verify`;
 
   // --- better-auth, tuned like Keysmith (the target's peer) and as its docs set SQLite up ---------
   log('starting the better-auth peer (api-key plugin, SQLite with WAL and synchronous=NORMAL, like Keysmith)…');
-  const peer = await startOwnServer('better-auth', 'better-auth-peer.ts', { PEER_DB: join(workDir, 'better-auth.db'), PEER_SQLITE: 'tuned' });
+  const peer = await startOwnServer({ name: 'better-auth', file: 'better-auth-peer.ts', env: { PEER_DB: join(workDir, 'better-auth.db'), PEER_SQLITE: 'tuned' }, workDir });
   const peerKey = String(peer.ready.key);
   const peerUrl = `${peer.origin}/verify`;
   log('starting the better-auth peer as documented (api-key plugin, new Database(file): SQLite defaults)…');
-  const peerDoc = await startOwnServer('better-auth-documented', 'better-auth-peer.ts', { PEER_DB: join(workDir, 'better-auth-documented.db'), PEER_SQLITE: 'documented' });
+  const peerDoc = await startOwnServer({ name: 'better-auth-documented', file: 'better-auth-peer.ts', env: { PEER_DB: join(workDir, 'better-auth-documented.db'), PEER_SQLITE: 'documented' }, workDir });
   const peerDocKey = String(peerDoc.ready.key);
   const peerDocUrl = `${peerDoc.origin}/verify`;
 
