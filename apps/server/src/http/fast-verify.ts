@@ -89,7 +89,7 @@ export function createFastVerify(options: FastVerifyOptions): FastVerify {
   function answer(res: ServerResponse, requestId: string, text: string): void {
     let body: unknown;
     try {
-      if (text.length === 0) throw invalidJsonError();
+      // An empty body throws too, as the route's "empty JSON body" does.
       body = parseJson(text, undefined, JSON_OPTIONS);
     } catch {
       return fail(res, requestId, invalidJsonError());

@@ -69,18 +69,19 @@ export function installValidation(app: FastifyInstance): BodyValidatorCompiler {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   // PostgreSQL cannot store NUL in text, and no field of ours needs it: refuse it everywhere, up front.
   app.addHook('preValidation', (request, _reply, done) => {
-    let found: [string, string] | null = null;
+    // Only a body can nest deep enough to throw (query strings and paths are flat).
+    let body: string | null;
     try {
-      const body = findNul(request.body, '');
-      const query = body === null ? findNul(request.query, '') : null;
-      const params = body === null && query === null ? findNul(request.params, '') : null;
-      if (body !== null) found = [body, 'body'];
-      else if (query !== null) found = [query, 'query'];
-      else if (params !== null) found = [params, 'params'];
+      body = findNul(request.body, '');
     } catch (error) {
       return done(error as Error);
     }
-    done(found ? nulError(found[0], found[1]) : undefined);
+    if (body !== null) return done(nulError(body, 'body'));
+    const query = findNul(request.query, '');
+    if (query !== null) return done(nulError(query, 'query'));
+    const params = findNul(request.params, '');
+    if (params !== null) return done(nulError(params, 'params'));
+    done();
   });
   // A route that declares no query parameters takes none: `?anything=1` is a 400, never silently ignored.
   app.addHook('onRoute', (route) => {
