@@ -115,6 +115,18 @@ export function createAlertRepository(db: Db, _dialect: Dialect): AlertRepositor
       .$if(query.unread !== null, (qb) => qb.where('read_at', query.unread ? 'is' : 'is not', null))
       .$if(query.keyId !== null, (qb) => qb.where('key_id', '=', query.keyId as string));
 
+  /** A page of the sweeps: keys neither revoked nor disabled after `afterId`, in id order, with their team's settings. */
+  const activeKeysPage = (afterId: string, limit: number) =>
+    db
+      .selectFrom('api_keys')
+      .leftJoin('alert_settings', 'alert_settings.team_id', 'api_keys.team_id')
+      .select([...KEY_COLUMNS, keyLeased.as('leased')])
+      .where('api_keys.revoked_at', 'is', null)
+      .where('api_keys.enabled', '=', 1)
+      .where('api_keys.id', '>', afterId)
+      .orderBy('api_keys.id')
+      .limit(limit);
+
   const seen = (table: 'key_networks' | 'key_user_agents', column: 'network' | 'user_agent') => (keyIds: string[]) =>
     chunked(keyIds, async (ids) => {
       const rows = await db.selectFrom(table).select(['key_id', sql.ref<string>(column).as('value'), 'first_seen', 'last_seen', 'count']).where('key_id', 'in', ids).execute();
@@ -276,37 +288,21 @@ export function createAlertRepository(db: Db, _dialect: Dialect): AlertRepositor
     },
 
     async expiringKeys({ now, afterId, limit, defaults }) {
-      const rows = await db
-        .selectFrom('api_keys')
-        .leftJoin('alert_settings', 'alert_settings.team_id', 'api_keys.team_id')
-        .select([...KEY_COLUMNS, keyLeased.as('leased')])
-        .where('api_keys.revoked_at', 'is', null)
-        .where('api_keys.enabled', '=', 1)
+      const rows = await activeKeysPage(afterId, limit)
         .where('api_keys.expires_at', '>', now)
         .where(sql<boolean>`api_keys.expires_at <= cast(${now} as bigint) + cast(coalesce(alert_settings.expiring_soon_days, ${defaults.days}) as bigint) * ${DAY_MS}`)
         .where(sql<boolean>`coalesce(alert_settings.expiring_soon_enabled, ${defaults.enabled ? 1 : 0}) = 1`)
-        .where('api_keys.id', '>', afterId)
-        .orderBy('api_keys.id')
-        .limit(limit)
         .execute();
       return rows.map(toKeyFacts);
     },
 
     async idleKeys({ now, afterId, limit, defaults }) {
-      const rows = await db
-        .selectFrom('api_keys')
-        .leftJoin('alert_settings', 'alert_settings.team_id', 'api_keys.team_id')
-        .select([...KEY_COLUMNS, keyLeased.as('leased')])
-        .where('api_keys.revoked_at', 'is', null)
-        .where('api_keys.enabled', '=', 1)
+      const rows = await activeKeysPage(afterId, limit)
         .where((eb) => eb.or([eb('api_keys.expires_at', 'is', null), eb('api_keys.expires_at', '>', now)]))
         .where(
           sql<boolean>`coalesce(api_keys.last_used_at, api_keys.created_at) <= cast(${now} as bigint) - cast(coalesce(alert_settings.unused_days, ${defaults.days}) as bigint) * ${DAY_MS}`,
         )
         .where(sql<boolean>`coalesce(alert_settings.unused_enabled, ${defaults.enabled ? 1 : 0}) = 1`)
-        .where('api_keys.id', '>', afterId)
-        .orderBy('api_keys.id')
-        .limit(limit)
         .execute();
       return rows.map(toKeyFacts);
     },
