@@ -11,7 +11,7 @@ import { buildApp, REDACT_PATHS } from '../src/app';
 import { loadConfig, type Config } from '../src/config';
 import { loadMasterKeys } from '../src/master-key';
 import { createArgon2Hasher } from '../src/password';
-import { TEST_PG_URL } from './pg-url';
+import { SCHEMA_LOCK, TEST_PG_URL } from './pg-url';
 
 export { TEST_PG_URL } from './pg-url';
 export const SERVICE_TOKEN = 'svc_test_token_0123456789abcdefghijklmnopqrstuvwxyz';
@@ -210,8 +210,6 @@ function overHttp(o: { port: number; agent: Agent; method: string; url: string; 
   });
 }
 
-/** Any constant: the advisory lock that orders schema drops against migrations. */
-const SCHEMA_LOCK = 4_242_001;
 
 /**
  * Kysely's migrator looks up tables across every schema, and PostgreSQL fails that scan with

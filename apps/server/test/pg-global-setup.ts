@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { TEST_PG_URL } from './pg-url';
+import { SCHEMA_LOCK, TEST_PG_URL } from './pg-url';
 
 /** A schema lives for one test or one file (minutes at most): older than this, its run is gone. */
 const STALE_AFTER_MS = 30 * 60 * 1000;
@@ -30,6 +30,8 @@ export default async function setup(): Promise<void> {
     return;
   }
   try {
+    // Drops wait for migrations under way (which scan every schema) and hold them off, as the tests' own drops do.
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
     const { rows } = await client.query<{ name: string }>(`select nspname as name from pg_namespace where nspname ~ '^t_[0-9]+_'`);
     for (const { name } of rows) {
       // t_<pid>_<Date.now()>_…: made by a process of this machine that is gone, or so long ago that
@@ -42,6 +44,7 @@ export default async function setup(): Promise<void> {
       }
     }
   } finally {
+    // Ending the session releases the lock.
     await client.end();
   }
 }
