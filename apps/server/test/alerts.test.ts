@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp, type TestUser } from './helpers';
+import { buildTestApp, type TestApp, type TestUser, withSchemaLock } from './helpers';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -705,8 +705,9 @@ describe('evaluation off the verification path', () => {
     const owner = await t.signup();
     const { data, rawKey } = await t.createKey(owner);
     await call(owner, 'DELETE', `/api/v1/keys/${data.id}`);
-    // The alerts table gone: every rule fails, yet verification and usage go on.
-    await sql`drop table alerts`.execute(t.handle.db);
+    // The alerts table gone: every rule fails, yet verification and usage go on. (Under the
+    // schema lock: other tests' migrations scan every schema's tables.)
+    await withSchemaLock('exclusive', () => sql`drop table alerts`.execute(t.handle.db));
     expect(await verifyTimes(3, rawKey)).toEqual(['REVOKED', 'REVOKED', 'REVOKED']);
     const usage = await call(owner, 'GET', `/api/v1/keys/${data.id}/usage?from=${iso(START)}&to=${iso(START + HOUR)}&interval=hour`);
     expect(usage.json().data).toEqual([{ t: iso(START), valid: 0, rejected: 3, creditsUsed: 0 }]);

@@ -213,10 +213,11 @@ function overHttp(o: { port: number; agent: Agent; method: string; url: string; 
 
 /**
  * Kysely's migrator looks up tables across every schema, and PostgreSQL fails that scan with
- * "schema … does not exist" when another test drops its schema meanwhile. Migrations hold this
- * lock shared and drops hold it exclusively, so the two never overlap. No-op on SQLite.
+ * "schema … does not exist" (or "relation … does not exist") when another test drops its schema
+ * or one of its tables meanwhile. Migrations hold this lock shared; every drop of a schema or
+ * table in a test holds it exclusively, so the two never overlap. No-op on SQLite.
  */
-async function withSchemaLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
+export async function withSchemaLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
   if (dialect !== 'postgres') return fn();
   const client = new pg.Client({ connectionString: TEST_PG_URL });
   await client.connect();

@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, ORIGIN, PASSWORD, SERVICE_TOKEN, type RequestOptions, type TestApp, type TestUser } from './helpers';
+import { buildTestApp, ORIGIN, PASSWORD, SERVICE_TOKEN, type RequestOptions, type TestApp, type TestUser, withSchemaLock } from './helpers';
 
 let t: TestApp;
 let owner: TestUser;
@@ -320,7 +320,8 @@ describe('server errors', () => {
   it('answers 500 INTERNAL without a stack or SQL, and rolls the change back when its audit entry cannot be written', async () => {
     const before = await snapshot();
     // Break the audit table: the change and its entry share one transaction, so neither may stay.
-    await sql`alter table audit_logs rename to audit_logs_gone`.execute(t.handle.db);
+    // (Renames under the schema lock: other tests' migrations look tables up by name.)
+    await withSchemaLock('exclusive', () => sql`alter table audit_logs rename to audit_logs_gone`.execute(t.handle.db));
     try {
       const team = await t.request({ method: 'PATCH', url: '/api/v1/team', cookie: owner.cookie, body: { name: 'Half written' } });
       const error = expectError(team, 500, 'INTERNAL');
@@ -331,7 +332,7 @@ describe('server errors', () => {
       expectError(key, 500, 'INTERNAL');
       expect(key.body).not.toMatch(/audit_logs|insert|rawKey|pk_/i);
     } finally {
-      await sql`alter table audit_logs_gone rename to audit_logs`.execute(t.handle.db);
+      await withSchemaLock('exclusive', () => sql`alter table audit_logs_gone rename to audit_logs`.execute(t.handle.db));
     }
     expect(await snapshot()).toEqual(before);
     // The failure is in the server's log, for the operator, not in the answer.
