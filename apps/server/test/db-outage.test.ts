@@ -216,6 +216,13 @@ describe.skipIf(dialect !== 'postgres')('verification while PostgreSQL goes away
       expectUnavailable(await o.verify(cached.rawKey));
       expectUnavailable(await o.verify(uncached.rawKey));
     }
+    // A mistyped checksum needs no database: still MALFORMED, also for the cached key's near twin.
+    for (const { rawKey } of [cached, uncached]) {
+      const i = rawKey.length - 1;
+      const res = await o.verify(rawKey.slice(0, i) + (rawKey[i] === 'A' ? 'B' : 'A'));
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ valid: false, code: 'MALFORMED' });
+    }
     const ready = await within('/readyz', o.t.request({ url: '/readyz' }));
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toEqual({ status: 'database unavailable' });

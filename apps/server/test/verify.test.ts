@@ -188,6 +188,17 @@ describe('verification codes', () => {
     expect((await t.verify({ key: rawKey })).code).toBe('VALID');
   });
 
+  it('answers MALFORMED for a broken checksum of a key the cache holds', async () => {
+    const { rawKey } = await t.createKey(owner);
+    // Cached first: a hit skips the CRC, so a near twin of a cached key must still be refused by it.
+    expect((await t.verify({ key: rawKey })).code).toBe('VALID');
+    for (const i of [rawKey.length - 1, rawKey.length - 6, 10]) {
+      const twin = rawKey.slice(0, i) + (rawKey[i] === 'A' ? 'B' : 'A') + rawKey.slice(i + 1);
+      expect(await t.verify({ key: twin }), twin).toEqual({ valid: false, code: 'MALFORMED' });
+    }
+    expect((await t.verify({ key: rawKey })).code).toBe('VALID');
+  });
+
   it('answers NOT_FOUND, with nothing else, for a well-formed key with a correct checksum that was never issued', async () => {
     await t.createKey(owner);
     expect(await t.verify({ key: unknownWellFormedKey() })).toEqual({ valid: false, code: 'NOT_FOUND' });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checksum, displayPrefix, generateKey, hashSecret, isWellFormedKey, parseKey, sameDigest } from './key-format';
+import { checksum, displayPrefix, generateKey, hashSecret, hasKeyShape, hasRightChecksum, isWellFormedKey, parseKey, sameDigest } from './key-format';
 import { cryptoRandom } from './random';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -134,6 +134,9 @@ describe('parseKey', () => {
       expect(isWellFormedKey(raw)).toBe(true);
       expect(isWellFormedKey(broken)).toBe(parseKey(broken).ok);
       expect(isWellFormedKey(broken)).toBe(false);
+      // The verification path checks the two halves apart (the checksum only for keys it has not cached).
+      expect(hasKeyShape(raw) && hasRightChecksum(raw)).toBe(true);
+      expect(hasKeyShape(broken) && hasRightChecksum(broken)).toBe(false);
     }
     // A checksum field worth more than 2^32 can never equal a CRC-32.
     expect(isWellFormedKey(`pk_live_${'a'.repeat(32)}zzzzzz`)).toBe(false);

@@ -46,10 +46,20 @@ function trailingChecksum(raw: string): number {
   return value;
 }
 
-/** Whether a raw key has our shape and a right checksum: no lookup, and nothing allocated but the checked slice. */
-export function isWellFormedKey(raw: string): boolean {
+/** Whether a raw key has our shape (prefix, environment, base62 body), checksum unchecked. */
+export function hasKeyShape(raw: string): boolean {
+  return KEY_PATTERN.test(raw);
+}
+
+/** Whether a key of our shape (see hasKeyShape) ends in the checksum of the rest: nothing allocated but the checked slice. */
+export function hasRightChecksum(raw: string): boolean {
   // Compared as numbers: no digit string is built on the verification path.
-  return KEY_PATTERN.test(raw) && crc32(raw.slice(0, -CHECKSUM_LENGTH)) === trailingChecksum(raw);
+  return crc32(raw.slice(0, -CHECKSUM_LENGTH)) === trailingChecksum(raw);
+}
+
+/** Whether a raw key has our shape and a right checksum: no lookup. */
+export function isWellFormedKey(raw: string): boolean {
+  return hasKeyShape(raw) && hasRightChecksum(raw);
 }
 
 /** Checks the shape and checksum of a raw key without any lookup. */

@@ -1,9 +1,9 @@
-import { hashSecret, isWellFormedKey } from '../key-format';
+import { hashSecret, hasKeyShape, hasRightChecksum } from '../key-format';
 import type { Clock } from '../clock';
 import { KeysmithError } from '../errors';
 import type { KeyForVerification, RateLimiter, Store } from '../ports';
 import type { CreditCharge, CreditLeases } from './credit-leases';
-import type { KeyCache } from './key-cache';
+import type { CacheLookup, KeyCache } from './key-cache';
 import type { UsageBuffer, UsageContext, UsageRejectionCode } from './usage-buffer';
 import { decide, refillPeriodStart } from './decision';
 
@@ -89,11 +89,10 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
    * What memory knows of a hash: its record, `null` when it certainly names no key, or `undefined`
    * when the database must be asked. Synchronous, so a cached key costs no promise.
    */
-  function recall(hash: string): KeyForVerification | null | undefined {
+  function recall(hash: string, cached: CacheLookup): KeyForVerification | null | undefined {
     const downSince = health?.since() ?? null;
     // Strict by default: during an outage not even cached keys verify, since revocations cannot arrive.
     if (downSince !== null && clock.now() - downSince >= outageGraceMs) throw unavailable();
-    const cached = cache.lookup(hash);
     if (cached.kind === 'hit') return cached.key;
     if (cached.kind === 'absent') return null;
     if (knownHashes && !knownHashes.mightExist(hash)) return null;
@@ -208,9 +207,14 @@ export function createVerifyService({ store, clock, rateLimiter, cache, usage, h
   return {
     verify(request) {
       try {
-        if (!isWellFormedKey(request.key)) return { valid: false, code: 'MALFORMED' };
-        const hash = hashSecret(request.key);
-        const recalled = recall(hash);
+        const raw = request.key;
+        if (!hasKeyShape(raw)) return { valid: false, code: 'MALFORMED' };
+        const hash = hashSecret(raw);
+        const cached = cache.lookup(hash);
+        // A hit is the exact secret of a stored key, made with a right checksum: only other keys
+        // pay for the CRC-32, and a wrong one still never reaches the database.
+        if (cached.kind !== 'hit' && !hasRightChecksum(raw)) return { valid: false, code: 'MALFORMED' };
+        const recalled = recall(hash, cached);
         return recalled === undefined ? lookup(hash).then((key) => answer(key, request)) : answer(recalled, request);
       } catch (error) {
         return Promise.reject(error);
