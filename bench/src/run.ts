@@ -386,22 +386,25 @@ async function main(): Promise<void> {
 
   // --- the cases, in the order they alternate -----------------------------------------------------
   const ksS = ksSqlite;
-  const cases: Case[] = [
-    {
-      id: 'bare',
-      parts: [
-        {
-          id: 'bare',
-          label: 'bare Fastify route',
-          target: { url: bareUrl, headers: { authorization: `Bearer ${SERVICE_TOKEN}` }, body: requestBody },
-          connections: CONNECTIONS,
-          check: async () => {
-            const r = await postJson(bareUrl, { key: sqlitePlain.rawKey });
-            if (r.status !== 200 || r.json.code !== 'VALID') throw new Error(`bare route answered ${r.status}`);
-          },
+  const contextBody = JSON.stringify({ key: sqlitePlain.rawKey, context: { ip: '203.0.113.7', userAgent: 'bench-backend/1.0' } });
+  /** The bare route answering one fixed body. */
+  const bareCase = (id: string, label: string, body: string): Case => ({
+    id,
+    parts: [
+      {
+        id,
+        label,
+        target: { url: bareUrl, headers: { authorization: `Bearer ${SERVICE_TOKEN}` }, body },
+        connections: CONNECTIONS,
+        check: async () => {
+          const r = await postJson(bareUrl, JSON.parse(body));
+          if (r.status !== 200 || r.json.code !== 'VALID') throw new Error(`bare route answered ${r.status}`);
         },
-      ],
-    },
+      },
+    ],
+  });
+  const cases: Case[] = [
+    bareCase('bare', 'bare Fastify route', requestBody),
     {
       id: 'sqlite-verify',
       parts: [
@@ -421,12 +424,14 @@ async function main(): Promise<void> {
         {
           id: 'sqlite-verify-context',
           label: 'Keysmith SQLite: verify with context (alerts)',
-          target: verifyTarget(ksS, JSON.stringify({ key: sqlitePlain.rawKey, context: { ip: '203.0.113.7', userAgent: 'bench-backend/1.0' } })),
+          target: verifyTarget(ksS, contextBody),
           connections: CONNECTIONS,
           check: expectCode(ksS, () => sqlitePlain.rawKey, 'VALID'),
         },
       ],
     },
+    // Its baseline: the bare route parsing the same, longer body (as the flood has its own).
+    bareCase('bare-context', 'bare Fastify route, body with context', contextBody),
     ...(
       [
         ['better-auth', 'better-auth api-key plugin, SQLite tuned: verify', peerUrl, peerKey],
@@ -612,7 +617,8 @@ async function main(): Promise<void> {
   const checks: Check[] = [
     ['verify SQLite / bare route, req/s', ratio(get('sqlite-verify')?.rps, bareS?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
     ['verify SQLite / bare route, p99 latency', ratio(get('sqlite-verify')?.p99, bareS?.p99), '≤ 2 ×', (v) => v <= 2, x],
-    ['verify with context (alerts) / bare route, req/s', ratio(get('sqlite-verify-context')?.rps, bareS?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
+    ['verify with context (alerts) / bare route with the same body, req/s', ratio(get('sqlite-verify-context')?.rps, get('bare-context')?.rps), '≥ 0.75 ×', (v) => v >= 0.75, x],
+    ['verify with context (alerts) / bare route with the plain body, req/s', ratio(get('sqlite-verify-context')?.rps, bareS?.rps), '(informative)', null, x],
     ['verify SQLite / better-auth tuned like Keysmith, req/s', ratio(get('sqlite-verify')?.rps, get('better-auth')?.rps), '≥ 20 ×', (v) => v >= 20, x],
     ['verify SQLite / better-auth as documented, req/s', ratio(get('sqlite-verify')?.rps, get('better-auth-documented')?.rps), '(informative)', null, x],
     ['bare route / better-auth tuned, req/s (issue: ~27 ×)', ratio(bareS?.rps, get('better-auth')?.rps), '(informative)', null, x],
