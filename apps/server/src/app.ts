@@ -31,6 +31,8 @@ import {
   type RateLimiter,
   type CacheEvent,
   type CacheEventSource,
+  type KeyEventType,
+  type Repositories,
   type Store,
   type Vault,
 } from '@keysmith/core';
@@ -165,11 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onError: (error, what) => app.log.warn({ err: error }, `${what} failed; will retry`),
   });
   const webhooks = createWebhookService({ store, clock, random, vault: deps.vault ?? null, delivery: webhookDelivery });
-  // A key change has committed by the time it is told: an event that cannot be stored is logged, not an error.
-  const keyEvents = {
-    emit: (teamId: string, type: 'key.created' | 'key.revoked' | 'key.regenerated', data: Record<string, unknown>) =>
-      webhooks.emit(teamId, type, data).catch((error: unknown) => app.log.error({ err: error, event: type }, 'could not store a webhook event')),
-  };
+  // Key events are stored in the key change's own transaction (an outbox): no change commits without them.
+  const keyEvents = { emit: (tx: Repositories, teamId: string, type: KeyEventType, data: Record<string, unknown>) => webhooks.emit(teamId, type, data, tx) };
   // Usage monitoring: rules run after each usage flush and in a periodic sweep; every alert also goes to the webhooks.
   const alerts = createAlertService({
     store,

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp, type TestUser, withSchemaLock } from './helpers';
+import { buildTestApp, deliveriesThatFail, type TestApp, type TestUser, withSchemaLock } from './helpers';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -643,6 +643,33 @@ describe('alert settings', () => {
     const stranger = await t.signup();
     expect((await call(stranger, 'PUT', '/api/v1/alert-settings', { rules: {} }, owner.team.id)).statusCode).toBe(404);
     expect((await call(stranger, 'GET', '/api/v1/alert-settings', undefined, owner.team.id)).statusCode).toBe(404);
+  });
+});
+
+describe('alerts and their webhook events in one transaction', () => {
+  it('keeps neither when the deliveries cannot be stored, and raises the alert once they can', async () => {
+    const deliveries = deliveriesThatFail();
+    await t.close();
+    t = await buildTestApp({ start: START, env: ENV, wrapStore: deliveries.wrapStore });
+    const owner = await t.signup();
+    const hook = await call(owner, 'POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/', events: ['key.revoked_used'] });
+    expect(hook.statusCode, hook.body).toBe(201);
+    const deliveriesOfHook = async () => (await call(owner, 'GET', `/api/v1/webhooks/${hook.json().data.id}/deliveries`)).json().data.map((d: { type: string }) => d.type);
+    const { data, rawKey } = await t.createKey(owner);
+    expect((await call(owner, 'DELETE', `/api/v1/keys/${data.id}`)).statusCode).toBe(200);
+
+    deliveries.fail(true);
+    expect(await verify(rawKey)).toBe('REVOKED');
+    await expectNoAlerts(owner);
+    await t.app.alerts.settle();
+    expect(t.logs.join('\n')).toMatch(/alerts: .* failed/);
+    expect(await deliveriesOfHook()).toEqual([]);
+
+    deliveries.fail(false);
+    expect(await verify(rawKey)).toBe('REVOKED');
+    const alert = await onlyAlert(owner, 'key.revoked_used', 'critical');
+    expect(alert.keyId).toBe(data.id);
+    expect(await deliveriesOfHook()).toEqual(['key.revoked_used']);
   });
 });
 

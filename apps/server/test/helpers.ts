@@ -230,6 +230,28 @@ export async function withSchemaLock<T>(mode: 'shared' | 'exclusive', fn: () => 
   }
 }
 
+/**
+ * A `wrapStore` whose webhook deliveries cannot be stored while `fail(true)` is in force, inside
+ * transactions too (services store events through the transaction's repositories).
+ */
+export function deliveriesThatFail(): { wrapStore: (store: Store) => Store; fail(on: boolean): void } {
+  let failing = false;
+  const wrap = <R extends Pick<Store, 'webhooks'>>(repos: R): R => ({
+    ...repos,
+    webhooks: {
+      ...repos.webhooks,
+      insertDeliveries: (...args: Parameters<Store['webhooks']['insertDeliveries']>) =>
+        failing ? Promise.reject(new Error('disk full')) : repos.webhooks.insertDeliveries(...args),
+    },
+  });
+  return {
+    wrapStore: (store) => ({ ...wrap(store), transaction: (fn) => store.transaction((tx) => fn(wrap(tx))) }),
+    fail: (on) => {
+      failing = on;
+    },
+  };
+}
+
 /** A fresh app on a fresh database (its own SQLite file or PostgreSQL schema), with a manual clock. */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const clock = createManualClock(options.start ?? Date.UTC(2026, 10, 20, 12, 0, 0));

@@ -9,7 +9,7 @@ import { createVault, cryptoRandom, parseMasterKeys, rotateWebhookSecrets, type 
 import { createStore } from '@keysmith/db';
 import { buildApp } from '../src/app';
 import { createArgon2Hasher } from '../src/password';
-import { ORIGIN, buildTestApp, type SiblingApp, type TestApp, type TestAppOptions, type TestUser } from './helpers';
+import { ORIGIN, buildTestApp, deliveriesThatFail, type SiblingApp, type TestApp, type TestAppOptions, type TestUser } from './helpers';
 
 // The worker's timer is off (interval 0): each test sends what is due with runDue(), on its manual clock.
 const MANUAL = { KEYSMITH_WEBHOOK_INTERVAL_MS: '0', KEYSMITH_WEBHOOK_TIMEOUT_MS: '3000' };
@@ -590,23 +590,33 @@ describe('delivery', () => {
     expect(back.data.map((d) => d.id)).toEqual(first.data.map((d) => d.id));
   });
 
-  it('does not fail a key change when its event cannot be stored, and logs it', async () => {
-    const failing = (store: Store): Store => ({
-      ...store,
-      webhooks: {
-        ...store.webhooks,
-        insertDeliveries: async () => {
-          throw new Error('disk full');
-        },
-      },
-    });
-    const app = await testApp({ wrapStore: failing });
+  it('stores a key event in the key change\'s transaction: when the event cannot be stored, the change is rolled back', async () => {
+    const deliveries = deliveriesThatFail();
+    const app = await testApp({ wrapStore: deliveries.wrapStore });
     const owner = await app.signup();
-    await createWebhook(owner, { url: 'http://127.0.0.1:9/' }, app);
-    const key = await app.createKey(owner);
-    expect(key.rawKey).toEqual(expect.any(String));
-    expect((await call(app, owner, 'DELETE', `/api/v1/keys/${key.data.id}`)).statusCode).toBe(200);
-    expect(app.logs.join('\n')).toContain('could not store a webhook event');
+    const { data: hook } = await createWebhook(owner, { url: 'http://127.0.0.1:9/', events: ['key.created', 'key.revoked', 'key.regenerated'] }, app);
+    const kept = await app.createKey(owner, { name: 'kept' });
+    expect((await deliveriesOf(owner, hook.id, app)).total).toBe(1);
+
+    deliveries.fail(true);
+    const created = await call(app, owner, 'POST', '/api/v1/keys', { name: 'never made' });
+    expect(created.statusCode, created.body).toBe(500);
+    expect(created.body).not.toContain('disk full');
+    expect((await call(app, owner, 'DELETE', `/api/v1/keys/${kept.data.id}`)).statusCode).toBe(500);
+    expect((await call(app, owner, 'POST', `/api/v1/keys/${kept.data.id}/regenerate`, {})).statusCode).toBe(500);
+    // Nothing of the three changes stayed: one key, still active, its secret still the one that verifies.
+    const list = (await call(app, owner, 'GET', '/api/v1/keys')).json();
+    expect(list.data.map((k: { name: string; status: string }) => [k.name, k.status])).toEqual([['kept', 'active']]);
+    expect((await app.verify({ key: kept.rawKey })).code).toBe('VALID');
+    const audit = (await call(app, owner, 'GET', '/api/v1/audit-logs')).json();
+    expect(audit.data.filter((e: { action: string }) => e.action.startsWith('key.')).map((e: { action: string }) => e.action)).toEqual(['key.created']);
+    expect((await deliveriesOf(owner, hook.id, app)).total).toBe(1);
+
+    deliveries.fail(false);
+    app.clock.advance(SECOND);
+    expect((await call(app, owner, 'DELETE', `/api/v1/keys/${kept.data.id}`)).statusCode).toBe(200);
+    expect((await deliveriesOf(owner, hook.id, app)).data.map((d) => d.type)).toEqual(['key.revoked', 'key.created']);
+    expect((await app.verify({ key: kept.rawKey })).code).toBe('REVOKED');
   });
 });
 

@@ -4,7 +4,7 @@ import type { Clock } from './clock';
 import { notFound, validationError } from './errors';
 import { keyStatus, type Millis, type Page } from './model';
 import { buildPage, decodeCursor } from './pagination';
-import type { Store } from './ports';
+import type { Repositories, Store } from './ports';
 import { createId, type Random } from './random';
 import type { UsageBatch } from './verify/usage-buffer';
 import {
@@ -78,8 +78,11 @@ export interface AlertServiceOptions {
   store: Store;
   clock: Clock;
   random: Random;
-  /** Every new alert is also an event for the team's webhooks subscribed to its type (the webhook service's `emit`). */
-  webhooks: { emit(teamId: string, type: AlertType, data: Record<string, unknown>): Promise<unknown> };
+  /**
+   * Every new alert is also an event for the team's webhooks subscribed to its type (the webhook
+   * service's `emit`), stored in the alert's transaction (`tx`).
+   */
+  webhooks: { emit(teamId: string, type: AlertType, data: Record<string, unknown>, tx: Repositories): Promise<unknown> };
   /** Told of every failure of the rules (the server logs it); nothing here ever throws into a flush. */
   onError?: (error: unknown, what: string) => void;
   /** Runs before alerts or activity are read: the server writes its pending usage, so reads are current. */
@@ -183,7 +186,10 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
     return (teamId) => saved.get(teamId) ?? DEFAULT_ALERT_SETTINGS;
   }
 
-  /** Stores the alert unless its condition raised one already; sends it to the webhooks if stored. */
+  /**
+   * Stores the alert unless its condition raised one already, and its webhook deliveries with it
+   * in one transaction: an alert is never kept without its events, nor events without it.
+   */
   async function raise(draft: Draft, now: Millis): Promise<boolean> {
     const record: AlertRecord = {
       id: createId(random, 'alr'),
@@ -197,10 +203,12 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
       readAt: null,
       dedupeKey: draft.dedupeKey,
     };
-    if (!(await store.alerts.insert(record))) return false;
     const key = draft.key ? { id: draft.key.id, name: draft.key.name, prefix: draft.key.prefix } : null;
-    await webhooks.emit(draft.teamId, draft.type, { alert: toView(record), key, teamId: draft.teamId }).catch((error: unknown) => onError(error, `sending the ${draft.type} alert to webhooks`));
-    return true;
+    return store.transaction(async (tx) => {
+      if (!(await tx.alerts.insert(record))) return false;
+      await webhooks.emit(draft.teamId, draft.type, { alert: toView(record), key, teamId: draft.teamId }, tx);
+      return true;
+    });
   }
 
   async function raiseAll(drafts: Draft[], now: Millis): Promise<number> {

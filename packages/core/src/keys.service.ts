@@ -8,6 +8,7 @@ import { buildPage, decodeCursor, type CursorValueType } from './pagination';
 import type { CacheEvent, KeySort, Repositories, Store } from './ports';
 import { createId, type Random } from './random';
 import { refillPeriodStart } from './verify/decision';
+import type { KeyEventType } from './webhooks/model';
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 export const MAX_METADATA_BYTES = 4096;
@@ -79,8 +80,11 @@ export interface KeyServiceOptions {
   invalidate?: (event: CacheEvent) => void;
   /** Runs before reads of usage figures (writes this instance's batched counts first). */
   beforeRead?: () => Promise<void>;
-  /** Told of key.created, key.revoked and key.regenerated after each commits (webhooks). */
-  events?: { emit(teamId: string, type: 'key.created' | 'key.revoked' | 'key.regenerated', data: Record<string, unknown>): Promise<unknown> };
+  /**
+   * Told of key.created, key.revoked and key.regenerated inside the change's transaction (`tx`),
+   * so the webhook deliveries it stores commit with the change or not at all.
+   */
+  events?: { emit(tx: Repositories, teamId: string, type: KeyEventType, data: Record<string, unknown>): Promise<unknown> };
 }
 
 const iso = (ms: Millis | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -158,13 +162,9 @@ export function toSeries(points: UsagePoint[], start: Millis, end: Millis, step:
 export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog, invalidate = () => {}, beforeRead = async () => {}, events: keyEvents }: KeyServiceOptions) {
   const audit = createAuditWriter(clock, random);
 
-  /** Tells of a committed change; never the raw key or its hash, and a failure never fails the change. */
-  async function emitKeyEvent(access: TeamAccess, type: 'key.created' | 'key.revoked' | 'key.regenerated', key: { id: string; name: string; prefix: string }) {
-    try {
-      await keyEvents?.emit(access.teamId, type, { key: { id: key.id, name: key.name, prefix: key.prefix }, teamId: access.teamId, actor: access.actor });
-    } catch {
-      // The change has committed; the emitter logs its own failures.
-    }
+  /** Tells of a change in its transaction: never the raw key or its hash. A failure rolls the change back. */
+  async function emitKeyEvent(tx: Repositories, access: TeamAccess, type: KeyEventType, key: { id: string; name: string; prefix: string }) {
+    await keyEvents?.emit(tx, access.teamId, type, { key: { id: key.id, name: key.name, prefix: key.prefix }, teamId: access.teamId, actor: access.actor });
   }
 
   /** Runs a change in a transaction that also tells other instances; then drops it locally. */
@@ -252,8 +252,8 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
       await change([{ type: 'hash', hash }], async (tx) => {
         await tx.keys.insert(key, hash);
         await audit(tx, access, 'key.created', { type: 'key', id: key.id, label: key.name }, { prefix: key.prefix, environment });
+        await emitKeyEvent(tx, access, 'key.created', key);
       });
-      await emitKeyEvent(access, 'key.created', key);
       return { key: toKeyView(key, now), rawKey };
     },
 
@@ -338,9 +338,10 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         events.push({ type: 'hash', hash: newHash });
         await tx.keys.replaceSecret(id, oldHash, newHash, prefix, now + grace * 1000, now);
         await audit(tx, access, 'key.regenerated', { type: 'key', id, label: key.name }, { prefix, expireOldAfterSeconds: grace });
-        return { key: toKeyView({ ...key, prefix, updatedAt: now }, now), rawKey };
+        const view = toKeyView({ ...key, prefix, updatedAt: now }, now);
+        await emitKeyEvent(tx, access, 'key.regenerated', view);
+        return { key: view, rawKey };
       });
-      await emitKeyEvent(access, 'key.regenerated', regenerated.key);
       return regenerated;
     },
 
@@ -356,9 +357,10 @@ export function createKeyService({ store, clock, random, keyPrefix, scopeCatalog
         await tx.keys.update(id, { revokedAt: now, updatedAt: now });
         await tx.keys.expireOldSecrets(id, now);
         await audit(tx, access, 'key.revoked', { type: 'key', id, label: key.name });
-        return toKeyView({ ...key, revokedAt: now, updatedAt: now }, now);
+        const view = toKeyView({ ...key, revokedAt: now, updatedAt: now }, now);
+        await emitKeyEvent(tx, access, 'key.revoked', view);
+        return view;
       });
-      await emitKeyEvent(access, 'key.revoked', revoked);
       return revoked;
     },
 

@@ -4,7 +4,7 @@ import type { Clock } from './clock';
 import { KeysmithError, conflict, notFound, validationError } from './errors';
 import type { Millis, Page } from './model';
 import { buildPage, decodeCursor } from './pagination';
-import type { Store } from './ports';
+import type { Repositories, Store } from './ports';
 import { createId, type Random } from './random';
 import { VaultError, type Vault } from './vault/envelope';
 import { openWebhookSecret, type WebhookDelivery } from './webhooks/delivery';
@@ -209,16 +209,17 @@ export function createWebhookService({ store, clock, random, vault, delivery }: 
     /**
      * Stores one delivery of a new event for every enabled webhook of the team subscribed to
      * `type` (one event id and createdAt for all); the worker sends them. Returns the event id,
-     * or null when no webhook wants it.
+     * or null when no webhook wants it. Given a transaction's repositories (`tx`), the deliveries
+     * commit or roll back with the change that caused the event.
      */
-    async emit(teamId: string, type: WebhookEventType, data: Record<string, unknown>): Promise<string | null> {
+    async emit(teamId: string, type: WebhookEventType, data: Record<string, unknown>, tx: Repositories = store): Promise<string | null> {
       if (!isWebhookEventType(type)) throw validationError('type', `unknown event "${String(type)}"`);
-      const hooks = await store.webhooks.subscribedTo(teamId, type);
+      const hooks = await tx.webhooks.subscribedTo(teamId, type);
       if (hooks.length === 0) return null;
       const now = clock.now();
       const event = newEvent(type, data, now);
       const payload = JSON.stringify(event);
-      await store.webhooks.insertDeliveries(hooks.map((hook) => newDelivery(hook, event, payload, now)));
+      await tx.webhooks.insertDeliveries(hooks.map((hook) => newDelivery(hook, event, payload, now)));
       return event.id;
     },
 

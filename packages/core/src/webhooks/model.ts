@@ -2,8 +2,9 @@ import type { Millis } from '../model';
 import type { PageRequest } from '../pagination';
 import type { SealedSecret } from '../vault/envelope';
 
-/** Key lifecycle events, emitted by the key service after each change commits. */
+/** Key lifecycle events, stored by the key service in each change's transaction. */
 export const KEY_EVENT_TYPES = ['key.created', 'key.revoked', 'key.regenerated'] as const;
+export type KeyEventType = (typeof KEY_EVENT_TYPES)[number];
 /** Alert events, emitted by the alerts engine. */
 export const ALERT_EVENT_TYPES = ['key.new_network', 'key.revoked_used', 'key.usage_spike', 'key.credits_low', 'key.expiring_soon', 'key.unused'] as const;
 /** Every event a webhook can subscribe to. */
