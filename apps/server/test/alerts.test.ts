@@ -666,10 +666,44 @@ describe('alerts and their webhook events in one transaction', () => {
     expect(await deliveriesOfHook()).toEqual([]);
 
     deliveries.fail(false);
-    expect(await verify(rawKey)).toBe('REVOKED');
+    // The sweep tries it again, as found: one use, at the time of that use.
+    expect(await t.app.alerts.runSweep()).toBe(1);
     const alert = await onlyAlert(owner, 'key.revoked_used', 'critical');
-    expect(alert.keyId).toBe(data.id);
+    expect(alert).toMatchObject({ keyId: data.id, createdAt: iso(START), details: { count: 1 } });
     expect(await deliveriesOfHook()).toEqual(['key.revoked_used']);
+    // Stored once: neither another try nor another use within the hour makes a second.
+    expect(await t.app.alerts.runSweep()).toBe(0);
+    expect(await verify(rawKey)).toBe('REVOKED');
+    expect((await alerts(owner)).total).toBe(1);
+    expect(await deliveriesOfHook()).toEqual(['key.revoked_used']);
+  });
+
+  it('puts the usage back when the rules cannot read the keys, and judges it with the next flush', async () => {
+    let failing = false;
+    await t.close();
+    t = await buildTestApp({
+      start: START,
+      env: ENV,
+      wrapStore: (store) => ({
+        ...store,
+        alerts: { ...store.alerts, keyFacts: (ids) => (failing ? Promise.reject(new Error('connection reset')) : store.alerts.keyFacts(ids)) },
+      }),
+    });
+    const owner = await t.signup();
+    const revoked = await t.createKey(owner);
+    const other = await t.createKey(owner);
+    expect((await call(owner, 'DELETE', `/api/v1/keys/${revoked.data.id}`)).statusCode).toBe(200);
+
+    failing = true;
+    expect(await verifyTimes(2, revoked.rawKey)).toEqual(['REVOKED', 'REVOKED']);
+    await expectNoAlerts(owner);
+    expect(t.logs.join('\n')).toMatch(/alerts: evaluating alert rules failed/);
+
+    failing = false;
+    // Another key's use flushes a batch that says nothing of the revoked key; the work put back does.
+    expect(await verify(other.rawKey)).toBe('VALID');
+    const alert = await onlyAlert(owner, 'key.revoked_used', 'critical');
+    expect(alert).toMatchObject({ keyId: revoked.data.id, details: { count: 2, codes: { REVOKED: 2 } } });
   });
 });
 

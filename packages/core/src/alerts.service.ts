@@ -29,6 +29,8 @@ const DAY = 24 * HOUR;
 const SWEEP_PAGE = 500;
 /** New networks waiting for evaluation, at most (only reached if evaluation falls far behind the flushes). */
 const MAX_PENDING_NETWORKS = 10_000;
+/** Alerts kept for another try after their store failed, at most (beyond: logged and dropped). */
+const MAX_FAILED_ALERTS = 10_000;
 /** Keys whose spike baseline is kept for the current hour, at most. */
 const MAX_BASELINES = 100_000;
 
@@ -172,6 +174,9 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
   // read once per key and hour, and each flush after that reads only the current hour's bucket.
   let baselineHour = Number.NaN;
   const baselines = new Map<string, { previous: number; baseline: number }>();
+  // Alerts that could not be stored (with their webhook events), by dedupe key: tried again before
+  // the next evaluation and at each sweep. Storing is idempotent (the dedupe key), so a retry never doubles one.
+  let failed = new Map<string, { draft: Draft; at: Millis }>();
 
   async function guarded(what: string, fn: () => Promise<unknown>): Promise<void> {
     try {
@@ -217,9 +222,20 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
       try {
         if (await raise(draft, now)) raised += 1;
       } catch (error) {
-        onError(error, `storing a ${draft.type} alert`);
+        onError(error, `storing a ${draft.type} alert (will retry)`);
+        if (failed.size < MAX_FAILED_ALERTS) failed.set(draft.dedupeKey, { draft, at: now });
       }
     }
+    return raised;
+  }
+
+  /** Tries the alerts that could not be stored again, each at the time it was found (what failed again stays queued). */
+  async function retryFailed(): Promise<number> {
+    if (failed.size === 0) return 0;
+    const taken = [...failed.values()];
+    failed = new Map();
+    let raised = 0;
+    for (const { draft, at } of taken) raised += await raiseAll([draft], at);
     return raised;
   }
 
@@ -357,15 +373,42 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
 
   /** Runs the flush-driven rules for what the batches since the last evaluation held. */
   async function evaluate(work: PendingWork): Promise<void> {
+    // First: a retried alert is stored before the rules look for recent ones (one per hour).
+    await retryFailed();
     const keyIds = [...new Set([...work.called, ...work.refused.keys(), ...work.newNetworks.map((n) => n.keyId)])];
     if (keyIds.length === 0) return;
     const now = clock.now();
-    const facts = new Map((await store.alerts.keyFacts(keyIds)).map((k) => [k.id, k]));
-    const settings = await settingsFor([...new Set([...facts.values()].map((k) => k.teamId))]);
+    let facts: Map<string, KeyFacts>;
+    let settings: (teamId: string) => AlertSettings;
+    try {
+      facts = new Map((await store.alerts.keyFacts(keyIds)).map((k) => [k.id, k]));
+      settings = await settingsFor([...new Set([...facts.values()].map((k) => k.teamId))]);
+    } catch (error) {
+      // Nothing was judged: the work goes back, for the next evaluation.
+      requeue(work);
+      throw error;
+    }
     await guarded('the key.new_network rule', () => newNetworkRule(work, facts, settings, now));
     await guarded('the key.revoked_used rule', () => refusedRule(work, facts, settings, now));
     await guarded('the key.usage_spike rule', () => spikeRule(work, facts, settings, now));
     await guarded('the key.credits_low rule', () => creditsRule(work, facts, settings, now));
+  }
+
+  function addRefused(work: PendingWork, keyId: string, teamId: string, code: string, count: number, lastAt: Millis): void {
+    let entry = work.refused.get(keyId);
+    if (!entry) work.refused.set(keyId, (entry = { teamId, codes: {}, count: 0, lastAt }));
+    entry.codes[code] = (entry.codes[code] ?? 0) + count;
+    entry.count += count;
+    entry.lastAt = Math.max(entry.lastAt, lastAt);
+  }
+
+  /** Puts work that could not be evaluated back in front of what came since. */
+  function requeue(work: PendingWork): void {
+    const into = pending;
+    into.newNetworks = [...work.newNetworks, ...into.newNetworks].slice(0, MAX_PENDING_NETWORKS);
+    for (const [keyId, r] of work.refused) for (const [code, count] of Object.entries(r.codes)) addRefused(into, keyId, r.teamId, code, count, r.lastAt);
+    for (const keyId of work.called) into.called.add(keyId);
+    for (const keyId of work.spent) into.spent.add(keyId);
   }
 
   /** Queues what a written batch tells the rules; never throws. */
@@ -375,14 +418,7 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
       if (batch.seen && before !== null) {
         for (const n of findNewNetworks(batch.seen, before)) if (work.newNetworks.length < MAX_PENDING_NETWORKS) work.newNetworks.push(n);
       }
-      for (const r of batch.rejections ?? []) {
-        if (!(r.code in REFUSED_CODES)) continue;
-        let entry = work.refused.get(r.keyId);
-        if (!entry) work.refused.set(r.keyId, (entry = { teamId: r.teamId, codes: {}, count: 0, lastAt: r.lastAt }));
-        entry.codes[r.code] = (entry.codes[r.code] ?? 0) + r.count;
-        entry.count += r.count;
-        entry.lastAt = Math.max(entry.lastAt, r.lastAt);
-      }
+      for (const r of batch.rejections ?? []) if (r.code in REFUSED_CODES) addRefused(work, r.keyId, r.teamId, r.code, r.count, r.lastAt);
       for (const h of batch.hours) {
         work.called.add(h.keyId);
         if (h.creditsUsed > 0) work.spent.add(h.keyId);
@@ -438,7 +474,7 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
 
   async function sweepOnce(): Promise<number> {
     const now = clock.now();
-    let raised = 0;
+    let raised = await retryFailed();
     const expiring = DEFAULT_ALERT_SETTINGS['key.expiring_soon'];
     const unused = DEFAULT_ALERT_SETTINGS['key.unused'];
     await guarded('the key.expiring_soon sweep', async () => {
