@@ -4,12 +4,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVault, cryptoRandom, parseMasterKeys, rotateWebhookSecrets, type Store } from '@keysmith/core';
 import { createStore } from '@keysmith/db';
 import { buildApp } from '../src/app';
 import { createArgon2Hasher } from '../src/password';
-import { ORIGIN, buildTestApp, deliveriesThatFail, type SiblingApp, type TestApp, type TestAppOptions, type TestUser } from './helpers';
+import { ORIGIN, TEST_PG_URL, buildTestApp, deliveriesThatFail, type SiblingApp, type TestApp, type TestAppOptions, type TestUser } from './helpers';
 
 // The worker's timer is off (interval 0): each test sends what is due with runDue(), on its manual clock.
 const MANUAL = { KEYSMITH_WEBHOOK_INTERVAL_MS: '0', KEYSMITH_WEBHOOK_TIMEOUT_MS: '3000' };
@@ -590,6 +591,29 @@ describe('delivery', () => {
     expect(back.data.map((d) => d.id)).toEqual(first.data.map((d) => d.id));
   });
 
+  it.skipIf(process.env.KEYSMITH_TEST_DB !== 'postgres')('revokes a key while a webhook of its team is being deleted: the revoke waits for the delete and stores nothing for it', async () => {
+    const owner = await t.signup();
+    const { data: hook } = await createWebhook(owner, { url: 'http://127.0.0.1:9/', events: ['key.revoked'] });
+    const key = await t.createKey(owner);
+    const other = new pg.Client({ connectionString: TEST_PG_URL });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query(`delete from ${t.schema}.webhooks where id = $1`, [hook.id]);
+      const revoke = call(t, owner, 'DELETE', `/api/v1/keys/${key.data.id}`);
+      // Time for the revoke to reach the webhook read (it then waits for this transaction).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await other.query('commit');
+      const res = await revoke;
+      expect(res.statusCode, res.body).toBe(200);
+    } finally {
+      await other.end();
+    }
+    expect((await t.verify({ key: key.rawKey })).code).toBe('REVOKED');
+    const { rows } = await sql<{ n: string }>`select count(*) as n from webhook_deliveries`.execute(t.handle.db);
+    expect(Number(rows[0]?.n)).toBe(0);
+  });
+
   it('stores a key event in the key change\'s transaction: when the event cannot be stored, the change is rolled back', async () => {
     const deliveries = deliveriesThatFail();
     const app = await testApp({ wrapStore: deliveries.wrapStore });
@@ -602,6 +626,8 @@ describe('delivery', () => {
     const created = await call(app, owner, 'POST', '/api/v1/keys', { name: 'never made' });
     expect(created.statusCode, created.body).toBe(500);
     expect(created.body).not.toContain('disk full');
+    // The failure is the injected one, in the log for the operator.
+    expect(app.logs.join('\n')).toContain('disk full');
     expect((await call(app, owner, 'DELETE', `/api/v1/keys/${kept.data.id}`)).statusCode).toBe(500);
     expect((await call(app, owner, 'POST', `/api/v1/keys/${kept.data.id}/regenerate`, {})).statusCode).toBe(500);
     // Nothing of the three changes stayed: one key, still active, its secret still the one that verifies.

@@ -65,7 +65,8 @@ function toAttempt(row: Selectable<Database['webhook_attempts']>): AttemptRecord
  * are only ever written sealed. Claims are single statements, so two senders never hold one delivery.
  */
 export function createWebhookRepository(db: Db, dialect: Dialect): WebhookRepository {
-  const skipLocked = dialect === 'postgres';
+  // Row locks (FOR UPDATE SKIP LOCKED, FOR KEY SHARE): PostgreSQL only; SQLite's writer lock serialises all.
+  const rowLocks = dialect === 'postgres';
 
   async function withWebhooks(rows: DeliveryRow[], token: string): Promise<ClaimedDelivery[]> {
     if (rows.length === 0) return [];
@@ -138,7 +139,17 @@ export function createWebhookRepository(db: Db, dialect: Dialect): WebhookReposi
     },
 
     async subscribedTo(teamId, type) {
-      const rows = await db.selectFrom('webhooks').selectAll().where('team_id', '=', teamId).where('enabled', '=', 1).orderBy('created_at').orderBy('id').execute();
+      // FOR KEY SHARE on PostgreSQL: in a change's transaction, a webhook being deleted meanwhile
+      // is waited for and then skipped, rather than failing the change on the deliveries' foreign key.
+      const rows = await db
+        .selectFrom('webhooks')
+        .selectAll()
+        .where('team_id', '=', teamId)
+        .where('enabled', '=', 1)
+        .orderBy('created_at')
+        .orderBy('id')
+        .$if(rowLocks, (qb) => qb.forKeyShare())
+        .execute();
       return rows.map(toWebhook).filter((w) => w.events.includes(type));
     },
 
@@ -178,7 +189,7 @@ export function createWebhookRepository(db: Db, dialect: Dialect): WebhookReposi
         .orderBy('next_attempt_at')
         .orderBy('id')
         .limit(limit)
-        .$if(skipLocked, (qb) => qb.forUpdate().skipLocked());
+        .$if(rowLocks, (qb) => qb.forUpdate().skipLocked());
       const rows = await db
         .updateTable('webhook_deliveries')
         .set({ lock_token: token, locked_until: lockedUntil })
