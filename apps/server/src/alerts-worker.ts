@@ -36,5 +36,7 @@ export function startAlertsWorker(app: FastifyInstance, alerts: AlertService, { 
     // A failed write is logged by the app's own last flush; here only the rules matter.
     await flush().catch(() => {});
     await alerts.settle();
+    // A last try for alerts whose store failed: they are kept in memory only.
+    await alerts.retryFailed();
   });
 }

@@ -662,7 +662,8 @@ describe('alerts and their webhook events in one transaction', () => {
     expect(await verify(rawKey)).toBe('REVOKED');
     await expectNoAlerts(owner);
     await t.app.alerts.settle();
-    expect(t.logs.join('\n')).toMatch(/alerts: .* failed/);
+    expect(t.logs.join('\n')).toContain('alerts: storing a key.revoked_used alert (will retry) failed');
+    expect(t.logs.join('\n')).toContain('disk full');
     expect(await deliveriesOfHook()).toEqual([]);
 
     deliveries.fail(false);
@@ -676,6 +677,23 @@ describe('alerts and their webhook events in one transaction', () => {
     expect(await verify(rawKey)).toBe('REVOKED');
     expect((await alerts(owner)).total).toBe(1);
     expect(await deliveriesOfHook()).toEqual(['key.revoked_used']);
+  });
+
+  it('tries an alert that could not be stored once more when the instance stops', async () => {
+    const deliveries = deliveriesThatFail();
+    await t.close();
+    t = await buildTestApp({ start: START, env: ENV, wrapStore: deliveries.wrapStore });
+    const owner = await t.signup();
+    expect((await call(owner, 'POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/', events: ['key.revoked_used'] })).statusCode).toBe(201);
+    const { data, rawKey } = await t.createKey(owner);
+    expect((await call(owner, 'DELETE', `/api/v1/keys/${data.id}`)).statusCode).toBe(200);
+    deliveries.fail(true);
+    expect(await verify(rawKey)).toBe('REVOKED');
+    await expectNoAlerts(owner);
+    deliveries.fail(false);
+    await t.app.close();
+    const { rows } = await sql<{ type: string; key_id: string }>`select type, key_id from alerts`.execute(t.handle.db);
+    expect(rows).toEqual([{ type: 'key.revoked_used', key_id: data.id }]);
   });
 
   it('puts the usage back when the rules cannot read the keys, and judges it with the next flush', async () => {
