@@ -234,9 +234,12 @@ function verifyTarget(ks: KeysmithInstance, body: string | (() => string)): Targ
   return { url: `${ks.origin}/api/v1/keys/verify`, headers: { authorization: `Bearer ${SERVICE_TOKEN}` }, body };
 }
 
-function expectCode(ks: KeysmithInstance, key: () => string, code: string): () => Promise<void> {
+/** What a backend forwards of its own caller in the "verify with context" case. */
+const CONTEXT = { ip: '203.0.113.7', userAgent: 'bench-backend/1.0' };
+
+function expectCode(ks: KeysmithInstance, key: () => string, code: string, extra: Record<string, unknown> = {}): () => Promise<void> {
   return async () => {
-    const answer = await verifyOnce(ks, SERVICE_TOKEN, key());
+    const answer = await verifyOnce(ks, SERVICE_TOKEN, key(), extra);
     if (answer.code !== code) throw new Error(`${ks.name}: expected ${code}, got ${JSON.stringify(answer)}`);
   };
 }
@@ -386,7 +389,7 @@ async function main(): Promise<void> {
 
   // --- the cases, in the order they alternate -----------------------------------------------------
   const ksS = ksSqlite;
-  const contextBody = JSON.stringify({ key: sqlitePlain.rawKey, context: { ip: '203.0.113.7', userAgent: 'bench-backend/1.0' } });
+  const contextBody = JSON.stringify({ key: sqlitePlain.rawKey, context: CONTEXT });
   /** The bare route answering one fixed body. */
   const bareCase = (id: string, label: string, body: string): Case => ({
     id,
@@ -426,7 +429,7 @@ async function main(): Promise<void> {
           label: 'Keysmith SQLite: verify with context (alerts)',
           target: verifyTarget(ksS, contextBody),
           connections: CONNECTIONS,
-          check: expectCode(ksS, () => sqlitePlain.rawKey, 'VALID'),
+          check: expectCode(ksS, () => sqlitePlain.rawKey, 'VALID', { context: CONTEXT }),
         },
       ],
     },
@@ -666,6 +669,30 @@ async function main(): Promise<void> {
     ),
   );
   if (propagation && propagation.timedOut > 0) log(`(${propagation.timedOut} revocations were still VALID on the other instance after ${propagation.limitMs} ms)`);
+  log();
+
+  // The medians above can pair a good round of one target with a bad round of another: each
+  // round's own ratio (its two runs a few seconds apart) shows how much of a margin is noise.
+  const paired: [label: string, a: string, b: string, target: number][] = [
+    ['verify SQLite / bare route', 'sqlite-verify', 'bare', 0.75],
+    ['verify with context / bare route with the same body', 'sqlite-verify-context', 'bare-context', 0.75],
+    ['verify SQLite / better-auth tuned', 'sqlite-verify', 'better-auth', 20],
+    ['verify PostgreSQL / bare route', 'pg-verify', 'bare', 0.6],
+    ['credits SQLite / bare route', 'sqlite-credits', 'bare', 0.5],
+    ['credits PostgreSQL / bare route', 'pg-credits', 'bare', 0.3],
+    ['NOT_FOUND flood / bare route with the same bodies', 'sqlite-flood', 'bare-flood', 0.75],
+  ];
+  const pairedRows: string[][] = [];
+  for (const [label, a, b, target] of paired) {
+    const as = results.get(a);
+    const bs = results.get(b);
+    if (!as || !bs) continue;
+    const per = as.map((r, i) => ratio(r.rps, bs[i]?.rps));
+    pairedRows.push([label, per.map(x).join(' / '), x(Math.min(...per)), `≥ ${target} ×`, per.every((v) => v >= target) ? 'yes' : 'NO']);
+  }
+  log('PER ROUND (req/s ratio within each round)');
+  log();
+  log(table(['measure', 'each round', 'lowest', 'target', 'met in every round'], pairedRows, [2]));
   log();
 
   clearTimeout(globalTimer);

@@ -110,8 +110,8 @@ export async function revokeKey(ks: KeysmithInstance, account: Account, id: stri
 }
 
 /** One verification (POST /api/v1/keys/verify with the service token). */
-export async function verifyOnce(ks: KeysmithInstance, serviceToken: string, key: string): Promise<{ valid: boolean; code: string } & Record<string, unknown>> {
-  const res = await call(ks.origin, 'POST', '/api/v1/keys/verify', { token: serviceToken, body: { key } });
+export async function verifyOnce(ks: KeysmithInstance, serviceToken: string, key: string, extra: Record<string, unknown> = {}): Promise<{ valid: boolean; code: string } & Record<string, unknown>> {
+  const res = await call(ks.origin, 'POST', '/api/v1/keys/verify', { token: serviceToken, body: { key, ...extra } });
   if (res.status !== 200) throw new Error(`${ks.name}: verify answered ${res.status} ${JSON.stringify(res.json)}`);
   return res.json as { valid: boolean; code: string } & Record<string, unknown>;
 }
