@@ -210,7 +210,6 @@ function overHttp(o: { port: number; agent: Agent; method: string; url: string; 
   });
 }
 
-
 /**
  * Kysely's migrator looks up tables across every schema, and PostgreSQL fails that scan with
  * "schema … does not exist" (or "relation … does not exist") when another test drops its schema

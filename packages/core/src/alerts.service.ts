@@ -554,9 +554,7 @@ export function createAlertService({ store, clock, random, webhooks, onError = (
     },
 
     /** Tries the alerts that could not be stored again now (as a stop does); returns how many it stored. Never throws. */
-    retryFailed(): Promise<number> {
-      return retryFailed();
-    },
+    retryFailed,
 
     async list(access: TeamAccess, query: { limit: number; cursor?: string; type?: AlertType; unread?: boolean; keyId?: string }): Promise<Page<AlertView>> {
       requirePermission(access, 'keys.read');

@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
-/**
- * Security headers, computed once. Pages (dashboard, /docs) get helmet's full set; JSON API
- * answers get the short set OWASP's REST cheat sheet recommends (a CSP that allows nothing),
- * which also keeps the verification path light.
- */
-/** The headers of every JSON API answer, as [name, value] pairs. */
+/** The headers of every JSON API answer, as [name, value] pairs (also sent by the verification fast path). */
 export function apiSecurityHeaders(options: { hsts: boolean }): [string, string][] {
   return Object.entries({
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
@@ -18,6 +13,11 @@ export function apiSecurityHeaders(options: { hsts: boolean }): [string, string]
   });
 }
 
+/**
+ * Security headers, computed once. Pages (dashboard, /docs) get helmet's full set; JSON API
+ * answers get the short set OWASP's REST cheat sheet recommends (a CSP that allows nothing),
+ * which also keeps the verification path light.
+ */
 export function installSecurityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
   const pageHeaders = helmet({
     strictTransportSecurity: options.hsts,
